@@ -1,0 +1,5 @@
+"""``python -m relaynet`` runs the command-line tool."""
+
+from relaynet.cli import main
+
+main()

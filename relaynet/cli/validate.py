@@ -1,0 +1,44 @@
+"""``relaynet validate``: check an input file and report rejected rows."""
+
+from __future__ import annotations
+
+import click
+
+from ..io import load_demand, load_points, write_csv
+from ._common import echo_table, library_errors
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", "what", type=click.Choice(["points", "demand"]), default="points",
+              show_default=True, help="What the file holds.")
+@click.option("--crs", default=None, help="CRS of x/y columns, e.g. EPSG:2154.")
+@click.option("--country", default="FR", show_default=True,
+              help="Country used to detect swapped lat/lon ('none' to skip).")
+@click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the rejected rows (with line and reason) to this CSV.")
+@library_errors
+def validate(path: str, what: str, crs: str | None, country: str,
+             rejected_path: str | None) -> None:
+    """Check PATH and print accepted/rejected counts and the reasons table.
+
+    Exit code 0 when every row passes, 1 when some rows were rejected, 2 when the file
+    cannot be read.
+    """
+    loader = load_points if what == "points" else load_demand
+    country_code = None if country.lower() == "none" else country
+    accepted, rejected = loader(path, crs=crs, country=country_code)
+    total = len(accepted) + len(rejected)
+    click.echo(f"{path}: {total} rows read, {len(accepted)} accepted, {len(rejected)} rejected")
+    if len(rejected):
+        reasons = (rejected["reason"].str.split("; ").explode()
+                   .str.replace(r" '.*$| \(.*$| -?[0-9.]+.*$", "", regex=True)
+                   .value_counts().rename_axis("reason").reset_index(name="rows"))
+        click.echo("\nReasons:")
+        echo_table(reasons)
+        click.echo("\nRejected rows:")
+        echo_table(rejected[["row", "reason"]], max_rows=20)
+        if rejected_path:
+            write_csv(rejected, rejected_path)
+            click.echo(f"\nrejected rows written to {rejected_path}")
+        raise SystemExit(1)

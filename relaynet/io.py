@@ -1,0 +1,477 @@
+"""Load relay points and demand into the canonical schema; write files atomically.
+
+Every loader returns ``(accepted, rejected)``: ``accepted`` is a GeoDataFrame in
+EPSG:4326 with the canonical columns of :mod:`relaynet.schema` first, ``rejected`` a
+DataFrame with one row per unusable input row: ``row`` (source line for delimited text,
+header = line 1; record number, 1-based, for other formats), ``reason`` (every problem of
+that row, ``"; "``-joined) and the row's original cells. ``len(accepted) + len(rejected)``
+always equals the number of rows read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import _validate as v
+from ._columns import (
+    DEMAND_ALIASES,
+    LAT_ALIASES,
+    LATLON_ALIASES,
+    LON_ALIASES,
+    POINT_ALIASES,
+    X_ALIASES,
+    Y_ALIASES,
+    find_column,
+    map_columns,
+)
+from ._read import OSM_SUFFIXES, RawTable, read_raw, suffix_of
+from .errors import InputError
+from .hours_columns import days_to_osm, find_day_columns, parse_day_value
+from .schema import (
+    CRS,
+    DEMAND_COLUMNS,
+    DENSITY_ALIASES,
+    KIND_ALIASES,
+    KINDS,
+    POINT_COLUMNS,
+    normalize_network,
+    normalize_token,
+    parse_services,
+)
+
+log = logging.getLogger(__name__)
+
+REJECTED_COLUMNS = ("row", "reason")
+
+Source = str | os.PathLike | pd.DataFrame
+
+
+def load_points(
+    source: Source,
+    *,
+    columns: dict[str, str] | None = None,
+    crs=None,
+    country: str | None = "FR",
+    strict: bool = False,
+    layer: str | None = None,
+    defaults: dict[str, object] | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read relay points from CSV, GeoJSON, GeoPackage, GeoParquet, OSM or a DataFrame.
+
+    Parameters
+    ----------
+    source
+        A file path, or a (Geo)DataFrame already in memory.
+    columns
+        Explicit mapping ``{input column: canonical column}``; wins over the automatic
+        spellings (``lat``/``latitude``, ``lon``/``lng``, ``nom``, ``code_postal`` …).
+    crs
+        CRS of ``x``/``y`` columns or of a geometry without CRS (e.g. ``"EPSG:2154"``).
+        Lat/lon columns are WGS84 unless ``crs`` says otherwise.
+    country
+        ISO code used to detect swapped latitude/longitude (``None`` skips that check).
+    strict
+        Raise :class:`~relaynet.errors.InputError` naming the first bad rows instead of
+        returning them in ``rejected``.
+    layer
+        Layer name for multi-layer files (GeoPackage).
+    defaults
+        Values for canonical columns the file lacks, e.g. ``{"network": "la_poste"}``.
+
+    Returns
+    -------
+    (accepted, rejected)
+        Points in EPSG:4326 with the canonical columns, and the rejected rows with reasons.
+    """
+    if not isinstance(source, pd.DataFrame) and suffix_of(Path(source)) in OSM_SUFFIXES:
+        from .osm_points import load_osm_points
+
+        return load_osm_points(source, strict=strict)
+    raw = _raw_from(source, layer, crs)
+    return _load(raw, "points", columns, crs, country, strict, defaults)
+
+
+def load_demand(
+    source: Source,
+    *,
+    columns: dict[str, str] | None = None,
+    crs=None,
+    country: str | None = "FR",
+    strict: bool = False,
+    layer: str | None = None,
+    defaults: dict[str, object] | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read demand points (communes, addresses, customers) into the canonical schema.
+
+    Parameters are those of :func:`load_points`. ``weight`` (population, households or
+    orders) defaults to 1 per row when the file has no weight column at all; a row with
+    an empty, non-numeric or negative weight is rejected. Polygon geometries (communes)
+    are reduced to a point on their surface and their area is kept as ``area_km2``
+    (computed in EPSG:6933, equal-area).
+    """
+    raw = _raw_from(source, layer, crs)
+    return _load(raw, "demand", columns, crs, country, strict, defaults)
+
+
+def _raw_from(source: Source, layer, crs) -> RawTable:
+    if isinstance(source, gpd.GeoDataFrame):
+        from ._read import _from_geodataframe
+
+        return _from_geodataframe(source, Path("<GeoDataFrame>"), crs)
+    if isinstance(source, pd.DataFrame):
+        if len(source) == 0:
+            raise InputError("<DataFrame>: has no rows")
+        numbers = np.arange(1, len(source) + 1, dtype=np.int64)
+        return RawTable(source.reset_index(drop=True).astype(object), numbers, None,
+                        "<DataFrame>", "record")
+    return read_raw(source, layer=layer, crs=crs)
+
+
+def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
+    frame = raw.frame
+    ncells = frame.pop("__ncells__") if "__ncells__" in frame else None
+    aliases = POINT_ALIASES if what == "points" else DEMAND_ALIASES
+    if columns:
+        unknown = sorted(set(columns) - set(frame.columns))
+        if unknown:
+            raise InputError(
+                f"{raw.source}: columns= names {unknown} not in the file; it has "
+                f"{list(frame.columns)}"
+            )
+    mapping = map_columns(list(frame.columns), aliases, columns)
+    data = frame.rename(columns=mapping)
+    original = frame.copy()
+    n = len(data)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+
+    def add(messages: list[str | None]) -> None:
+        for i, message in enumerate(messages):
+            if message:
+                reasons[i].append(message)
+
+    if ncells is not None:
+        width = len(frame.columns)
+        add([
+            None if c == width else f"row has {c} fields, header has {width}"
+            for c in ncells.to_numpy()
+        ])
+        blank = [not any(str(x).strip() for x in row) for row in frame.itertuples(index=False)]
+        add(["blank line" if b else None for b in blank])
+
+    lon, lat, consumed = _coordinates(raw, data, crs, country, add)
+    id_col = "point_id" if what == "points" else "demand_id"
+    if id_col not in data:
+        raise InputError(
+            f"{raw.source}: missing required column {id_col!r} (or a known spelling such as "
+            f"{', '.join(aliases[id_col][1:5])}); columns found: {list(frame.columns)}; "
+            f"map yours with columns={{'your_column': {id_col!r}}}"
+        )
+    ids = v.text_values(data[id_col])
+    add(_check_ids(ids, raw.row_numbers, id_col, raw.row_label))
+
+    out = pd.DataFrame(index=data.index)
+    out[id_col] = ids
+    builder: Callable = _point_columns if what == "points" else _demand_columns
+    consumed |= builder(raw, data, out, add, defaults or {})
+    schema = POINT_COLUMNS if what == "points" else DEMAND_COLUMNS
+    for column, dtype in schema.items():
+        if column not in out:
+            out[column] = pd.Series(
+                [defaults.get(column) if defaults else None] * n, index=out.index, dtype=object
+            )
+        out[column] = _as_dtype(out[column], dtype)
+    extras = [c for c in data.columns if c not in schema and c not in consumed]
+    for column in extras:
+        out[column] = data[column]
+    if raw.geometry is not None and what == "demand" and not raw.geometry.geom_type.eq(
+        "Point"
+    ).all():
+        areas = raw.geometry.to_crs(6933).area.to_numpy() / 1e6
+        out["area_km2"] = np.where(raw.geometry.geom_type.eq("Point"), np.nan, areas)
+
+    bad = np.array([bool(r) for r in reasons])
+    geometry = gpd.points_from_xy(lon, lat, crs=CRS)
+    accepted = gpd.GeoDataFrame(out.loc[~bad], geometry=geometry[~bad], crs=CRS)
+    accepted = accepted[[*schema, *[c for c in accepted.columns if c not in schema]]]
+    accepted = accepted.reset_index(drop=True)
+    rejected = pd.DataFrame({
+        "row": raw.row_numbers[bad],
+        "reason": ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b],
+    })
+    originals = original.loc[bad].reset_index(drop=True).astype(str)
+    for column in originals.columns:
+        name = column if column not in REJECTED_COLUMNS else f"input_{column}"
+        rejected[name] = originals[column].replace({"None": "", "nan": ""})
+    if bad.any():
+        log.info("%s: %d rows accepted, %d rejected", raw.source, len(accepted), bad.sum())
+    if strict and bad.any():
+        first = rejected.head(5)
+        listing = "; ".join(
+            f"{raw.row_label} {r}: {m}" for r, m in zip(first["row"], first["reason"], strict=True)
+        )
+        raise InputError(f"{raw.source}: {int(bad.sum())} bad rows of {n} — {listing}")
+    return accepted, rejected
+
+
+def _check_ids(ids: pd.Series, numbers: np.ndarray, column: str, label: str) -> list[str | None]:
+    messages: list[str | None] = [None] * len(ids)
+    first_seen: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        if not value:
+            messages[i] = f"missing {column}"
+        elif value in first_seen:
+            messages[i] = f"duplicate {column} {value!r} (first on {label} {first_seen[value]})"
+        else:
+            first_seen[value] = int(numbers[i])
+    return messages
+
+
+def _coordinates(raw: RawTable, data: pd.DataFrame, crs, country, add) -> tuple:
+    """Longitude/latitude arrays (EPSG:4326) and the names of the columns consumed."""
+    if raw.geometry is not None:
+        lon, lat, messages = v.check_geometry(raw.geometry, country)
+        if v.looks_projected(lon, lat):
+            raise InputError(
+                f"{raw.source}: coordinates look projected (metres), not degrees, although "
+                "the file declares a geographic CRS; fix the file's CRS or pass crs="
+            )
+        add(messages)
+        return lon, lat, set()
+    mapped = {c: c for c in data.columns}
+    lat_col, lon_col = find_column(mapped, LAT_ALIASES), find_column(mapped, LON_ALIASES)
+    x_col, y_col = find_column(mapped, X_ALIASES), find_column(mapped, Y_ALIASES)
+    pair_col = find_column(mapped, LATLON_ALIASES)
+    if lat_col and lon_col:
+        consumed = {lat_col, lon_col} | ({pair_col} if pair_col else set())
+        x_text, y_text, source_crs = data[lon_col], data[lat_col], crs
+    elif x_col and y_col:
+        if crs is None:
+            raise InputError(
+                f"{raw.source}: coordinates in columns {x_col!r}/{y_col!r} need their CRS; "
+                "pass crs= (e.g. 'EPSG:2154' for Lambert-93 metres)"
+            )
+        consumed = {x_col, y_col}
+        x_text, y_text, source_crs = data[x_col], data[y_col], crs
+    elif pair_col:
+        parts = v.text_values(data[pair_col]).str.split(",", n=1, expand=True)
+        parts = parts.reindex(columns=[0, 1]).fillna("")
+        consumed = {pair_col}
+        x_text, y_text, source_crs = parts[1], parts[0], crs
+    else:
+        raise InputError(
+            f"{raw.source}: no coordinates: expected latitude/longitude columns (lat, latitude / "
+            f"lon, lng, longitude), x/y with crs=, or a geometry; columns found: "
+            f"{list(raw.frame.columns)}"
+        )
+    if source_crs is not None and gpd.GeoSeries([], crs=source_crs).crs != CRS:
+        xs, _, xbad = v.numeric(x_text)
+        ys, _, ybad = v.numeric(y_text)
+        ok = np.isfinite(xs) & np.isfinite(ys)
+        pts = gpd.GeoSeries(gpd.points_from_xy(xs[ok], ys[ok]), crs=source_crs).to_crs(CRS)
+        lon_v = np.full(len(xs), np.nan)
+        lat_v = np.full(len(xs), np.nan)
+        lon_v[ok], lat_v[ok] = pts.x.to_numpy(), pts.y.to_numpy()
+        x_text = pd.Series(np.where(ok, lon_v, np.nan)).astype(object)
+        y_text = pd.Series(np.where(ok, lat_v, np.nan)).astype(object)
+        raw_x, raw_y = v.text_values(data[x_col or lon_col]), v.text_values(data[y_col or lat_col])
+        x_text[~ok] = np.where(xbad[~ok], "?", raw_x[~ok])
+        y_text[~ok] = np.where(ybad[~ok], "?", raw_y[~ok])
+        x_text[~ok & ~xbad & ~ybad] = ""
+    lon_num, _, _ = v.numeric(x_text)
+    lat_num, _, _ = v.numeric(y_text)
+    if v.looks_projected(lon_num, lat_num):
+        raise InputError(
+            f"{raw.source}: coordinates look projected (values in metres, e.g. Lambert-93), "
+            "not WGS84 degrees; pass crs= (e.g. crs='EPSG:2154')"
+        )
+    lon, lat, messages = v.check_coordinates(x_text, y_text, country)
+    add(messages)
+    return lon, lat, consumed
+
+
+def _point_columns(raw, data, out, add, defaults) -> set[str]:
+    consumed: set[str] = set()
+    for column in ("name", "address", "postcode", "city", "country"):
+        if column in data:
+            out[column] = v.text_values(data[column]).replace("", None)
+    network = data["network"] if "network" in data else pd.Series(
+        [defaults.get("network")] * len(data), index=data.index
+    )
+    out["network"] = network.map(normalize_network).replace("", None)
+    if "kind" in data:
+        tokens = v.text_values(data["kind"])
+        kinds, messages = [], []
+        for raw_kind in tokens:
+            token = normalize_token(raw_kind)
+            kinds.append(KIND_ALIASES.get(token) if token else None)
+            bad = token and token not in KIND_ALIASES
+            messages.append(f"unknown kind {raw_kind!r} (expected one of {', '.join(KINDS)})"
+                            if bad else None)
+        out["kind"] = kinds
+        add(messages)
+    if "services" in data:
+        parsed = [parse_services(s) for s in v.text_values(data["services"])]
+        out["services"] = [p[0] or None for p in parsed]
+        add([f"unknown service {', '.join(map(repr, p[1]))} (expected pickup, dropoff, "
+             "returns)" if p[1] else None for p in parsed])
+    for column in ("max_weight_kg", "max_length_cm", "capacity"):
+        if column in data:
+            out[column], messages = v.positive(data[column], column)
+            add(messages)
+    if "rating" in data:
+        values, missing, bad = v.numeric(data["rating"])
+        text = v.text_values(data["rating"])
+        out_of_range = ~missing & (bad | ~((values >= 0) & (values <= 5)))
+        add([f"rating must be a number in [0, 5], got {text.iloc[i]!r}" if out_of_range[i]
+             else None for i in range(len(values))])
+        values[out_of_range] = np.nan
+        out["rating"] = values
+    for column in ("parking", "step_free"):
+        if column in data:
+            out[column], messages = v.booleans(data[column], column)
+            add(messages)
+    consumed |= _hours(data, out, add, defaults)
+    return consumed
+
+
+def _hours(data, out, add, defaults) -> set[str]:
+    """Fill ``opening_hours``/``hours_source``; returns the per-day columns consumed."""
+    n = len(data)
+    hours = (v.text_values(data["opening_hours"]) if "opening_hours" in data
+             else pd.Series([""] * n, index=data.index))
+    day_columns = find_day_columns(list(data.columns))
+    from_days = np.zeros(n, dtype=bool)
+    if day_columns:
+        messages: list[str | None] = [None] * n
+        for i in range(n):
+            if hours.iloc[i]:
+                continue
+            spans, problems = {}, []
+            for day, column in day_columns.items():
+                try:
+                    spans[day] = parse_day_value(data[column].iloc[i])
+                except ValueError as exc:
+                    problems.append(f"bad opening hours in column {column!r}: {exc}")
+            if problems:
+                messages[i] = "; ".join(problems)
+                continue
+            osm = days_to_osm(spans)
+            if osm:
+                hours.iloc[i] = osm
+                from_days[i] = True
+        add(messages)
+    add([v.hours_error(h) if h else None for h in hours])
+    out["opening_hours"] = hours.replace("", None)
+    if "hours_source" in data:
+        source = v.text_values(data["hours_source"]).map(normalize_token)
+    else:
+        default = defaults.get("hours_source", "operator")
+        source = pd.Series([default] * n, index=data.index)
+    source = source.where(hours != "", "unknown").replace("", "operator")
+    out["hours_source"] = source
+    return set(day_columns.values())
+
+
+def _demand_columns(raw, data, out, add, defaults) -> set[str]:
+    for column in ("name", "area_id", "area_name"):
+        if column in data:
+            out[column] = v.text_values(data[column]).replace("", None)
+    if "weight" in data:
+        values, missing, bad = v.numeric(data["weight"])
+        text = v.text_values(data["weight"])
+        messages = []
+        for i in range(len(values)):
+            if missing[i]:
+                messages.append("missing weight")
+            elif bad[i]:
+                messages.append(f"non-numeric weight {text.iloc[i]!r}")
+            elif values[i] < 0:
+                messages.append(f"negative weight {values[i]:g}")
+            else:
+                messages.append(None)
+        add(messages)
+        out["weight"] = values
+    else:
+        out["weight"] = float(defaults.get("weight", 1.0))
+    if "density_class" in data:
+        tokens = v.text_values(data["density_class"])
+        classes, messages = [], []
+        for raw_class in tokens:
+            token = normalize_token(raw_class)
+            if token.endswith("_0"):
+                token = token[:-2]
+            classes.append(DENSITY_ALIASES.get(token) if token else None)
+            messages.append(
+                f"unknown density_class {raw_class!r} (expected urban, intermediate, rural "
+                "or INSEE level 1-7)" if token and token not in DENSITY_ALIASES else None
+            )
+        out["density_class"] = classes
+        add(messages)
+    return set()
+
+
+def _as_dtype(series: pd.Series, dtype: str) -> pd.Series:
+    if dtype == "float64":
+        return pd.to_numeric(series, errors="coerce").astype("float64")
+    if dtype == "boolean":
+        return series.astype("boolean")
+    return series.astype(object).where(series.notna(), None).astype("str")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path next to ``path``; move it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells starting with ``= + - @`` with ``'`` so spreadsheets show them as
+    text instead of running them (CSV injection). Numbers are left alone."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(
+                lambda x: "'" + x if isinstance(x, str) and x.startswith(_FORMULA_START) else x
+            )
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write ``frame`` as UTF-8 CSV atomically, geometry as WKT, formulas neutralised."""
+    frame = pd.DataFrame(frame)
+    if "geometry" in frame:
+        frame["geometry"] = gpd.GeoSeries(frame["geometry"]).to_wkt()
+    with atomic_path(path) as tmp:
+        neutralise_formulas(frame).to_csv(tmp, index=False)
+    return Path(path)
+
+
+def write_geojson(frame: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
+    """Write a GeoDataFrame as GeoJSON (EPSG:4326) atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_crs(CRS).to_file(tmp, driver="GeoJSON")
+    return Path(path)

@@ -1,0 +1,71 @@
+"""Service standards: how close a point must be to count as serving a place."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A service standard: a straight-line distance, a travel time, or both.
+
+    Parameters
+    ----------
+    distance_m
+        Maximum distance to the nearest eligible point, in metres.
+    drive_s
+        Maximum travel time to the nearest eligible point, in seconds.
+    combine
+        When both are given: ``"any"`` (covered if within either — the French postal rule
+        "5 km or 20 minutes") or ``"all"`` (covered only if within both).
+    """
+
+    distance_m: float | None = None
+    drive_s: float | None = None
+    combine: Literal["any", "all"] = "any"
+
+    def __post_init__(self) -> None:
+        if self.distance_m is None and self.drive_s is None:
+            raise ParameterError("Standard needs distance_m (metres) or drive_s (seconds)")
+        for name in ("distance_m", "drive_s"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ParameterError(f"Standard.{name} must be a positive number, got {value!r}")
+        if self.combine not in ("any", "all"):
+            raise ParameterError(f"Standard.combine must be 'any' or 'all', got {self.combine!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> Standard:
+        """Build a standard from ``"5km"``, ``"800m"``, ``"20min"``, ``"1200s"`` or
+        ``"5km|20min"`` / ``"5km&20min"`` (either / both)."""
+        distance_m = drive_s = None
+        combine = "all" if "&" in text else "any"
+        for part in re.split(r"[|&,+]| or | and ", text.strip().lower()):
+            part = part.strip()
+            match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*(km|m|min|mn|s|h)", part)
+            if not match:
+                raise ParameterError(
+                    f"cannot read standard {text!r}: expected e.g. '5km', '800m', '20min', "
+                    "'5km|20min'"
+                )
+            value, unit = float(match.group(1)), match.group(2)
+            if unit in ("km", "m"):
+                distance_m = value * (1000 if unit == "km" else 1)
+            else:
+                drive_s = value * {"min": 60, "mn": 60, "s": 1, "h": 3600}[unit]
+        return cls(distance_m=distance_m, drive_s=drive_s, combine=combine)
+
+    @property
+    def label(self) -> str:
+        """Short human label: ``"5 km or 20 min"``."""
+        parts = []
+        if self.distance_m is not None:
+            parts.append(f"{self.distance_m / 1000:g} km")
+        if self.drive_s is not None:
+            parts.append(f"{self.drive_s / 60:g} min")
+        return (" or " if self.combine == "any" else " and ").join(parts)
