@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -446,6 +447,7 @@ def atomic_path(path: str | os.PathLike):
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -455,9 +457,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(
-                lambda x: "'" + x if isinstance(x, str) and x.startswith(_FORMULA_START) else x
+                _neutralise_cell
             )
     return out
+
+
+def _neutralise_cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        if not _PLAIN_NUMBER.match(value):
+            return "'" + value
+    return value
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:

