@@ -1,0 +1,543 @@
+"""Opening hours: each distinct OSM ``opening_hours`` string parsed once, queries vectorized.
+
+The grammar, public holidays (``PH``, country ``"FR"`` by default) and dated exceptions
+(``"Dec 24 off"``, ``"2026 May 20 off"``, ``"week 02-53/2 Sa …"``) are all handled by
+`opening-hours-py <https://github.com/remi-dupre/opening-hours-rs>`_; this module only
+deduplicates and broadcasts: a network of 100 000 points typically shares a few thousand
+strings, so every query evaluates one schedule per distinct string and indexes the
+result with one integer code per point.
+
+Conventions
+-----------
+* Datetimes are local wall-clock times of the points (naive). Timezone-aware datetimes
+  are converted to ``tz`` (``"Europe/Paris"`` by default) and made naive first.
+* A point whose hours are missing, empty or unparseable has *unknown* hours. With
+  ``unknown="exclude"`` (default) it is never open; with ``unknown="include"`` it is
+  treated as open. :attr:`Schedules.n_unknown` counts them.
+* A parsed schedule can itself be in state ``UNKNOWN`` at some times (``"Mo 10:00-12:00
+  unknown"``, a comment-only rule). Like ``OpeningHours.is_open``, that state counts as
+  *not open*; the ``unknown`` policy applies only to missing/unparseable hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import numpy as np
+import opening_hours as _oh
+import pandas as pd
+
+from .errors import ParameterError
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_POLICIES = ("exclude", "include")
+"""Accepted values of the ``unknown`` argument."""
+
+DEFAULT_TZ = "Europe/Paris"
+"""Timezone that timezone-aware datetimes are converted to before evaluation."""
+
+_NS_PER_MIN = 60 * 10**9
+_DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+
+
+@lru_cache(maxsize=200_000)
+def _parse(text: str, country: str | None) -> _oh.OpeningHours | None:
+    """Parse one string (cached for the process); ``None`` when it is not valid."""
+    try:
+        if country:
+            return _oh.OpeningHours(text, country=country)
+        return _oh.OpeningHours(text)
+    except _oh.UnknownCountryError:
+        raise ParameterError(
+            f"unknown country code {country!r} for public holidays "
+            "(expected an ISO 3166 code such as 'FR')"
+        ) from None
+    except (_oh.ParserError, SyntaxError, ValueError):
+        return None
+
+
+def _hours_values(points) -> np.ndarray:
+    """The opening-hours strings of ``points`` as an object array (None when missing)."""
+    if isinstance(points, pd.DataFrame):
+        if "opening_hours" not in points.columns:
+            raise ParameterError("points have no 'opening_hours' column")
+        values = points["opening_hours"]
+    elif isinstance(points, pd.Series):
+        values = points
+    elif isinstance(points, str):
+        values = pd.Series([points])
+    else:
+        values = pd.Series(list(points), dtype=object)
+    text = values.astype(object).to_numpy()
+    missing = pd.isna(text)
+    text = np.where(missing, "", text).astype(object)
+    return text
+
+
+class Schedules:
+    """The distinct opening-hours strings of a set of points, each parsed once.
+
+    Parameters
+    ----------
+    points
+        GeoDataFrame/DataFrame with an ``opening_hours`` column, or a Series/sequence of
+        strings.
+    country
+        ISO 3166 country code for public holidays (``"FR"``); ``None`` for none; or one
+        code per point (array-like of length n).
+
+    Attributes
+    ----------
+    codes_ : ndarray of int64, shape (n,)
+        Index of each point's schedule in :attr:`schedules_`, ``-1`` when unknown.
+    strings_ : ndarray of str, shape (d,)
+        The distinct parsed strings.
+    schedules_ : list of ``opening_hours.OpeningHours``
+        One parsed schedule per distinct string.
+    """
+
+    def __init__(self, points, country: str | Sequence[str] | None = "FR") -> None:
+        text = _hours_values(points)
+        stripped = pd.Series(text, dtype=object).astype(str).str.strip().to_numpy(object)
+        if country is None or isinstance(country, str):
+            keys = stripped
+            countries = None
+        else:
+            countries = np.asarray(list(country), dtype=object)
+            if len(countries) != len(stripped):
+                raise ParameterError(
+                    f"country: expected one code per point ({len(stripped)}), got {len(countries)}"
+                )
+            keys = stripped + "\x00" + countries.astype(str)
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        remap = np.full(len(uniques) + 1, -1, dtype=np.int64)
+        strings: list[str] = []
+        schedules: list[_oh.OpeningHours] = []
+        n_bad = 0
+        for i, key in enumerate(uniques):
+            text_i, _, country_i = str(key).partition("\x00")
+            if countries is None:
+                country_i = country
+            if not text_i:
+                continue
+            parsed = _parse(text_i, country_i or None)
+            if parsed is None:
+                n_bad += 1
+                continue
+            remap[i] = len(schedules)
+            strings.append(text_i)
+            schedules.append(parsed)
+        self.codes_ = remap[codes]
+        self.strings_ = np.asarray(strings, dtype=object)
+        self.schedules_ = schedules
+        self.n_unparsed_ = n_bad
+        if n_bad:
+            log.info("%d distinct opening-hours strings could not be parsed (hours unknown)", n_bad)
+
+    @property
+    def n_unknown(self) -> int:
+        """Number of points whose hours are missing, empty or unparseable."""
+        return int((self.codes_ < 0).sum())
+
+    @property
+    def known(self) -> np.ndarray:
+        """Boolean mask, shape (n,): the point has parsed opening hours."""
+        return self.codes_ >= 0
+
+    def __len__(self) -> int:
+        return len(self.codes_)
+
+    def broadcast(self, per_schedule: np.ndarray, fill) -> np.ndarray:
+        """Values per distinct schedule (first axis) → values per point, ``fill`` if unknown."""
+        per_schedule = np.asarray(per_schedule)
+        padded = np.concatenate(
+            [per_schedule, np.full((1, *per_schedule.shape[1:]), fill, dtype=per_schedule.dtype)]
+        )
+        return padded[self.codes_]  # code -1 picks the padded last row
+
+    # -- evaluation per distinct schedule -------------------------------------------------
+
+    def open_intervals(self, start: dt.datetime, end: dt.datetime) -> tuple[np.ndarray, ...]:
+        """Open intervals of every distinct schedule within ``[start, end)``.
+
+        Returns
+        -------
+        (schedule, begin_ns, end_ns)
+            Flat int64 arrays: schedule index and interval bounds (ns since epoch, naive
+            local time), one entry per ``OPEN`` interval, clipped to the window.
+        """
+        owner: list[int] = []
+        begins: list[dt.datetime] = []
+        ends: list[dt.datetime] = []
+        is_open = _oh.State.OPEN
+        for i, schedule in enumerate(self.schedules_):
+            for a, b, state, _ in schedule.intervals(start, end):
+                if state == is_open:
+                    owner.append(i)
+                    begins.append(a)
+                    ends.append(end if b is None else b)
+        as_ns = np.array(begins, dtype="datetime64[ns]").astype(np.int64)
+        bs_ns = np.array(ends, dtype="datetime64[ns]").astype(np.int64)
+        lo, hi = _to_ns(start), _to_ns(end)
+        return (np.asarray(owner, dtype=np.int64), np.clip(as_ns, lo, hi), np.clip(bs_ns, lo, hi))
+
+    def open_at(self, when: dt.datetime) -> np.ndarray:
+        """Open state of every distinct schedule at one datetime, shape (d,)."""
+        return np.fromiter(
+            (s.is_open(when) for s in self.schedules_), dtype=bool, count=len(self.schedules_)
+        )
+
+    def open_matrix(self, times: pd.DatetimeIndex) -> np.ndarray:
+        """Open state of every distinct schedule at each time, shape (d, t).
+
+        Uses one ``intervals()`` sweep per schedule over the span of ``times`` when that
+        is cheaper than one ``is_open`` call per time (e.g. a week of quarter-hours).
+        """
+        d, t = len(self.schedules_), len(times)
+        if d == 0 or t == 0:
+            return np.zeros((d, t), dtype=bool)
+        ns = times.asi8
+        span_days = (ns.max() - ns.min()) / (86_400 * 10**9) + 1
+        if t < 1.5 * span_days + 4:  # sparse times: direct calls are cheaper
+            py = list(times.to_pydatetime())
+            out = np.empty((d, t), dtype=bool)
+            for i, schedule in enumerate(self.schedules_):
+                out[i] = [schedule.is_open(x) for x in py]
+            return out
+        order = np.argsort(ns, kind="stable")
+        sorted_ns = ns[order]
+        start = pd.Timestamp(sorted_ns[0]).to_pydatetime()
+        end = pd.Timestamp(sorted_ns[-1] + _NS_PER_MIN).to_pydatetime()
+        owner, begin, stop = self.open_intervals(start, end)
+        i0 = np.searchsorted(sorted_ns, begin, side="left")
+        i1 = np.searchsorted(sorted_ns, stop, side="left")
+        keep = i1 > i0
+        diff = np.zeros((d, t + 1), dtype=np.int32)
+        np.add.at(diff, (owner[keep], i0[keep]), 1)
+        np.add.at(diff, (owner[keep], i1[keep]), -1)
+        in_sorted = np.cumsum(diff[:, :t], axis=1) > 0
+        out = np.empty_like(in_sorted)
+        out[:, order] = in_sorted
+        return out
+
+    def open_minutes(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
+        """Minutes open within ``[start, end)`` for every distinct schedule, shape (d,)."""
+        owner, begin, stop = self.open_intervals(start, end)
+        return np.bincount(
+            owner, weights=(stop - begin) / _NS_PER_MIN, minlength=len(self.schedules_)
+        )
+
+
+# -- argument normalization ----------------------------------------------------------------
+
+
+def _check_unknown(unknown: str) -> bool:
+    if unknown not in UNKNOWN_POLICIES:
+        raise ParameterError(f"unknown={unknown!r}: expected one of {UNKNOWN_POLICIES}")
+    return unknown == "include"
+
+
+def _to_ns(value: dt.datetime) -> int:
+    return int(np.datetime64(value, "ns").astype(np.int64))
+
+
+def to_local(when, tz: str = DEFAULT_TZ) -> pd.DatetimeIndex:
+    """Datetimes (one or many; datetime, Timestamp, ISO string) → naive local DatetimeIndex.
+
+    Timezone-aware values are converted to ``tz`` then made naive.
+    """
+    scalar = isinstance(when, str | dt.date | pd.Timestamp | np.datetime64)
+    values = [when] if scalar else list(when)
+    try:
+        index = pd.DatetimeIndex(pd.to_datetime(values))
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"cannot read datetime(s) {when!r}: {exc}") from None
+    if index.hasnans:
+        raise ParameterError(f"missing datetime in {when!r}")
+    if index.tz is not None:
+        index = index.tz_convert(tz).tz_localize(None)
+    return index
+
+
+def _is_scalar_time(when) -> bool:
+    return isinstance(when, str | dt.date | pd.Timestamp | np.datetime64)
+
+
+def _schedules(points, country) -> Schedules:
+    return points if isinstance(points, Schedules) else Schedules(points, country=country)
+
+
+def week_start_of(day=None) -> dt.datetime:
+    """Midnight of the Monday starting the week that contains ``day`` (default: today)."""
+    day = pd.Timestamp(dt.date.today() if day is None else day)
+    if day.tz is not None:
+        day = day.tz_convert(DEFAULT_TZ).tz_localize(None)
+    monday = day.normalize() - pd.Timedelta(days=day.weekday())
+    return monday.to_pydatetime()
+
+
+# -- public API ------------------------------------------------------------------------------
+
+
+def is_open(
+    points, when, *, unknown: str = "exclude", country: str | None = "FR", tz: str = DEFAULT_TZ
+) -> np.ndarray:
+    """Whether each point is open at ``when``.
+
+    Parameters
+    ----------
+    points
+        GeoDataFrame with an ``opening_hours`` column, a Series of strings, or a
+        :class:`Schedules` (to reuse parsing across calls).
+    when
+        One datetime (``datetime``, ``Timestamp`` or ISO string such as
+        ``"2026-11-28 18:30"``), local wall-clock time, or a sequence of them.
+    unknown
+        ``"exclude"``: points with missing/unparseable hours are reported closed;
+        ``"include"``: reported open.
+    country
+        ISO code for public holidays (``"FR"``), ``None``, or one code per point.
+    tz
+        Timezone that timezone-aware datetimes are converted to.
+
+    Returns
+    -------
+    ndarray of bool
+        Shape (n,) for one datetime, (n, t) for a sequence of t datetimes.
+    """
+    fill = _check_unknown(unknown)
+    sched = _schedules(points, country)
+    times = to_local(when, tz)
+    if _is_scalar_time(when):
+        return sched.broadcast(sched.open_at(times[0].to_pydatetime()), fill)
+    return sched.broadcast(sched.open_matrix(times), fill)
+
+
+def open_minutes(
+    points, start, end, *, country: str | None = "FR", tz: str = DEFAULT_TZ
+) -> np.ndarray:
+    """Minutes each point is open within ``[start, end)``; NaN when its hours are unknown.
+
+    Returns
+    -------
+    ndarray of float, shape (n,)
+        Open time in minutes.
+    """
+    sched = _schedules(points, country)
+    begin, stop = _window(start, end, tz)
+    return sched.broadcast(sched.open_minutes(begin, stop), np.nan)
+
+
+def open_during(
+    points,
+    start,
+    end,
+    *,
+    min_minutes: float | None = None,
+    unknown: str = "exclude",
+    country: str | None = "FR",
+    tz: str = DEFAULT_TZ,
+) -> np.ndarray:
+    """Whether each point is open during the window ``[start, end)``.
+
+    Parameters
+    ----------
+    start, end
+        Window bounds, local datetimes (``end`` > ``start``).
+    min_minutes
+        ``None`` (default): open *throughout* the window. A number: open for at least
+        that many minutes in total within the window.
+    unknown
+        Policy for points whose hours are unknown (see :func:`is_open`).
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    fill = _check_unknown(unknown)
+    sched = _schedules(points, country)
+    begin, stop = _window(start, end, tz)
+    minutes = sched.open_minutes(begin, stop)
+    if min_minutes is None:
+        need = (stop - begin).total_seconds() / 60
+    else:
+        if not np.isfinite(min_minutes) or min_minutes < 0:
+            raise ParameterError(f"min_minutes={min_minutes!r}: expected a number ≥ 0")
+        need = float(min_minutes)
+    return sched.broadcast(minutes >= need - 1e-9, fill)
+
+
+def _window(start, end, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    bounds = to_local([start, end], tz)
+    begin, stop = bounds[0].to_pydatetime(), bounds[1].to_pydatetime()
+    if stop <= begin:
+        raise ParameterError(f"window end {stop} is not after its start {begin}")
+    return begin, stop
+
+
+def weekly_matrix(
+    points,
+    week_start=None,
+    *,
+    step_minutes: int = 15,
+    unknown: str = "exclude",
+    country: str | None = "FR",
+) -> np.ndarray:
+    """Open/closed matrix over one week, one column per ``step_minutes`` slot.
+
+    Parameters
+    ----------
+    week_start
+        First slot (default: Monday 00:00 of the current week). Holidays and dated
+        exceptions of that particular week are applied.
+    step_minutes
+        Slot length in minutes; 15 gives 672 slots.
+
+    Returns
+    -------
+    ndarray of bool, shape (n, 7 * 1440 // step_minutes)
+        Column ``j`` is the state at ``week_start + j * step_minutes`` minutes.
+    """
+    if step_minutes <= 0 or 1440 % step_minutes:
+        raise ParameterError(f"step_minutes={step_minutes!r}: expected a divisor of 1440")
+    start = pd.Timestamp(week_start_of() if week_start is None else week_start)
+    times = pd.date_range(start, periods=7 * 1440 // step_minutes, freq=f"{step_minutes}min")
+    return is_open(points, times, unknown=unknown, country=country)
+
+
+def weekly_summary(points, week_start=None, *, country: str | None = "FR") -> pd.DataFrame:
+    """Per-point summary of one week of opening hours.
+
+    Parameters
+    ----------
+    week_start
+        Start of the 7-day week evaluated (default: Monday 00:00 of the current week).
+
+    Returns
+    -------
+    DataFrame, one row per point (index of ``points`` when it has one), columns
+        ``hours_known`` (bool), ``weekly_hours`` (hours open in the week, float),
+        ``days_open`` (days with any opening), ``open_saturday``, ``open_sunday``,
+        ``open_24_7`` (nullable booleans), ``latest_weekday_close`` (``"HH:MM"``, latest
+        closing time Monday–Friday, ``"24:00"`` when open past midnight) and
+        ``latest_weekday_close_min`` (same, minutes after midnight). Values are NA when
+        the hours are unknown.
+    """
+    sched = _schedules(points, country)
+    start = pd.Timestamp(week_start_of() if week_start is None else week_start)
+    begin, end = start.to_pydatetime(), (start + pd.Timedelta(days=7)).to_pydatetime()
+    owner, a, b = sched.open_intervals(begin, end)
+    d = len(sched.schedules_)
+    day_ns = 1440 * _NS_PER_MIN
+    t0 = _to_ns(begin)
+    # split intervals at midnights so each piece belongs to one day
+    first_day = (a - t0) // day_ns
+    last_day = (b - 1 - t0) // day_ns
+    pieces = np.maximum(last_day - first_day + 1, 0)
+    rep = np.repeat(np.arange(len(owner)), pieces)
+    offset = np.arange(len(rep)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    day = first_day[rep] + offset
+    pa = np.maximum(a[rep], t0 + day * day_ns)
+    pb = np.minimum(b[rep], t0 + (day + 1) * day_ns)
+    po = owner[rep]
+    minutes = np.zeros((d, 7))
+    np.add.at(minutes, (po, day), (pb - pa) / _NS_PER_MIN)
+    weekday = (start.weekday() + day) % 7
+    close = np.full(d, -1.0)
+    wk = weekday < 5
+    np.maximum.at(close, po[wk], (pb[wk] - (t0 + day[wk] * day_ns)) / _NS_PER_MIN)
+    day_weekday = (start.weekday() + np.arange(7)) % 7
+    known = sched.known
+    frame = pd.DataFrame(
+        {
+            "hours_known": known,
+            "weekly_hours": sched.broadcast(minutes.sum(axis=1) / 60, np.nan),
+            "days_open": sched.broadcast((minutes > 0).sum(axis=1).astype(float), np.nan),
+            "open_saturday": sched.broadcast((minutes[:, day_weekday == 5] > 0).any(axis=1), False),
+            "open_sunday": sched.broadcast((minutes[:, day_weekday == 6] > 0).any(axis=1), False),
+            "open_24_7": sched.broadcast(minutes.sum(axis=1) >= 7 * 1440 - 1e-9, False),
+            "latest_weekday_close_min": sched.broadcast(np.where(close < 0, np.nan, close), np.nan),
+        },
+        index=points.index if isinstance(points, pd.Series | pd.DataFrame) else None,
+    )
+    for column in ("open_saturday", "open_sunday", "open_24_7"):
+        frame[column] = frame[column].astype("boolean").mask(~known)
+    frame["days_open"] = frame["days_open"].astype("Int64")
+    frame["latest_weekday_close"] = _format_minutes(frame["latest_weekday_close_min"])
+    return frame
+
+
+def _format_minutes(minutes: pd.Series) -> pd.Series:
+    values = minutes.to_numpy(float)
+    ok = np.isfinite(values)
+    whole = np.where(ok, np.round(values), 0).astype(int)
+    text = np.char.add(
+        np.char.zfill((whole // 60).astype(str), 2),
+        np.char.add(":", np.char.zfill((whole % 60).astype(str), 2)),
+    )
+    out = pd.Series(text, index=minutes.index, dtype=object)
+    out[~ok] = None
+    return out.astype("string")
+
+
+def hours_on(points, day, *, country: str | None = "FR") -> pd.Series:
+    """Opening hours of each point on one calendar day, as text.
+
+    Returns
+    -------
+    Series of str
+        ``"09:00-12:00,14:00-18:00"``, ``"closed"``, or ``"unknown"`` when the point's
+        hours are unknown. Holidays and dated exceptions of that day are applied.
+    """
+    sched = _schedules(points, country)
+    begin = pd.Timestamp(day).normalize().to_pydatetime()
+    end = begin + dt.timedelta(days=1)
+    owner, a, b = sched.open_intervals(begin, end)
+    t0 = _to_ns(begin)
+    text = ["closed"] * len(sched.schedules_)
+    spans: dict[int, list[str]] = {}
+    for o, x, y in zip(
+        owner.tolist(),
+        ((a - t0) // _NS_PER_MIN).tolist(),
+        ((b - t0) // _NS_PER_MIN).tolist(),
+        strict=True,
+    ):
+        spans.setdefault(o, []).append(f"{x // 60:02d}:{x % 60:02d}-{y // 60:02d}:{y % 60:02d}")
+    for o, items in spans.items():
+        text[o] = ",".join(items)
+    values = sched.broadcast(np.asarray(text, dtype=object), "unknown")
+    index = points.index if isinstance(points, pd.Series | pd.DataFrame) else None
+    return pd.Series(values, index=index, dtype=object)
+
+
+def describe_unknown(points, *, country: str | None = "FR") -> str:
+    """One line such as ``"1 662 of 17 703 points have unknown opening hours"``."""
+    sched = _schedules(points, country)
+    return f"{sched.n_unknown} of {len(sched)} points have unknown opening hours"
+
+
+def distinct_strings(points: Iterable[str] | pd.DataFrame) -> list[str]:
+    """Distinct non-empty opening-hours strings of ``points`` (parsed or not), sorted."""
+    text = _hours_values(points)
+    return sorted({s.strip() for s in text if isinstance(s, str) and s.strip()})
+
+
+__all__ = [
+    "DEFAULT_TZ",
+    "Schedules",
+    "UNKNOWN_POLICIES",
+    "describe_unknown",
+    "distinct_strings",
+    "hours_on",
+    "is_open",
+    "open_during",
+    "open_minutes",
+    "to_local",
+    "week_start_of",
+    "weekly_matrix",
+    "weekly_summary",
+]
