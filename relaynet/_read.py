@@ -122,8 +122,9 @@ def _read_csv(path: Path) -> RawTable:
         line_numbers.pop(0)
     header_row, body = rows[0], rows[1:]
     numbers = line_numbers[1:]
-    # Trailing blank lines are not rows; blank lines in the middle are kept (and rejected).
-    while body and not any(cell.strip() for cell in body[-1]):
+    # Empty lines at the end are not rows; any other line (even ";;;") is a row and is
+    # accepted or rejected like the others.
+    while body and not body[-1]:
         body.pop()
         numbers.pop()
     if not body:
@@ -149,7 +150,9 @@ def _to_wgs84(geoms: gpd.GeoSeries, path: Path, crs) -> gpd.GeoSeries:
     try:
         return geoms.to_crs(4326)
     except pyproj.exceptions.CRSError as exc:
-        raise InputError(f"{path}: cannot reproject from {geoms.crs} to EPSG:4326 ({exc})") from None
+        raise InputError(
+            f"{path}: cannot reproject from {geoms.crs} to EPSG:4326 ({exc})"
+        ) from None
 
 
 def _from_geodataframe(gdf: gpd.GeoDataFrame, path: Path, crs) -> RawTable:
@@ -187,7 +190,7 @@ def _read_parquet(path: Path, crs) -> RawTable:
         except Exception as exc:
             raise InputError(f"{path}: cannot read as Parquet ({exc})") from None
         if len(frame) == 0:
-            raise InputError(f"{path}: has no rows")
+            raise InputError(f"{path}: has no rows") from None
         numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
         return RawTable(frame.astype(object), numbers, None, str(path), "record")
     except Exception as exc:

@@ -80,8 +80,10 @@ def days_to_osm(spans_by_day: dict[str, str]) -> str | None:
         spans = spans_by_day.get(day, "")
         if not spans:
             continue
-        if rules and rules[-1][1] == spans and OSM_DAYS.index(rules[-1][0][-1]) + 1 == (
-            OSM_DAYS.index(day)
+        if (
+            rules
+            and rules[-1][1] == spans
+            and OSM_DAYS.index(rules[-1][0][-1]) + 1 == (OSM_DAYS.index(day))
         ):
             rules[-1][0].append(day)
         else:

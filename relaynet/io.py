@@ -132,8 +132,9 @@ def _raw_from(source: Source, layer, crs) -> RawTable:
         if len(source) == 0:
             raise InputError("<DataFrame>: has no rows")
         numbers = np.arange(1, len(source) + 1, dtype=np.int64)
-        return RawTable(source.reset_index(drop=True).astype(object), numbers, None,
-                        "<DataFrame>", "record")
+        return RawTable(
+            source.reset_index(drop=True).astype(object), numbers, None, "<DataFrame>", "record"
+        )
     return read_raw(source, layer=layer, crs=crs)
 
 
@@ -161,12 +162,12 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
 
     if ncells is not None:
         width = len(frame.columns)
-        add([
-            None if c == width else f"row has {c} fields, header has {width}"
-            for c in ncells.to_numpy()
-        ])
-        blank = [not any(str(x).strip() for x in row) for row in frame.itertuples(index=False)]
-        add(["blank line" if b else None for b in blank])
+        add(
+            [
+                None if c == width else f"row has {c} fields, header has {width}"
+                for c in ncells.to_numpy()
+            ]
+        )
 
     lon, lat, consumed = _coordinates(raw, data, crs, country, add)
     id_col = "point_id" if what == "points" else "demand_id"
@@ -193,21 +194,32 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
     extras = [c for c in data.columns if c not in schema and c not in consumed]
     for column in extras:
         out[column] = data[column]
-    if raw.geometry is not None and what == "demand" and not raw.geometry.geom_type.eq(
-        "Point"
-    ).all():
+    if (
+        raw.geometry is not None
+        and what == "demand"
+        and not raw.geometry.geom_type.eq("Point").all()
+    ):
         areas = raw.geometry.to_crs(6933).area.to_numpy() / 1e6
         out["area_km2"] = np.where(raw.geometry.geom_type.eq("Point"), np.nan, areas)
 
+    blank = [
+        ncells is not None and not any(str(x).strip() for x in row if x is not None)
+        for row in frame.itertuples(index=False)
+    ]
+    reasons = [["blank line"] if b else r for r, b in zip(reasons, blank, strict=True)]
     bad = np.array([bool(r) for r in reasons])
     geometry = gpd.points_from_xy(lon, lat, crs=CRS)
     accepted = gpd.GeoDataFrame(out.loc[~bad], geometry=geometry[~bad], crs=CRS)
     accepted = accepted[[*schema, *[c for c in accepted.columns if c not in schema]]]
     accepted = accepted.reset_index(drop=True)
-    rejected = pd.DataFrame({
-        "row": raw.row_numbers[bad],
-        "reason": ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b],
-    })
+    rejected = pd.DataFrame(
+        {
+            "row": pd.Series(raw.row_numbers[bad], dtype="int64"),
+            "reason": pd.Series(
+                ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b], dtype="str"
+            ),
+        }
+    )
     originals = original.loc[bad].reset_index(drop=True).astype(str)
     for column in originals.columns:
         name = column if column not in REJECTED_COLUMNS else f"input_{column}"
@@ -304,8 +316,10 @@ def _point_columns(raw, data, out, add, defaults) -> set[str]:
     for column in ("name", "address", "postcode", "city", "country"):
         if column in data:
             out[column] = v.text_values(data[column]).replace("", None)
-    network = data["network"] if "network" in data else pd.Series(
-        [defaults.get("network")] * len(data), index=data.index
+    network = (
+        data["network"]
+        if "network" in data
+        else pd.Series([defaults.get("network")] * len(data), index=data.index)
     )
     out["network"] = network.map(normalize_network).replace("", None)
     if "kind" in data:
@@ -315,15 +329,22 @@ def _point_columns(raw, data, out, add, defaults) -> set[str]:
             token = normalize_token(raw_kind)
             kinds.append(KIND_ALIASES.get(token) if token else None)
             bad = token and token not in KIND_ALIASES
-            messages.append(f"unknown kind {raw_kind!r} (expected one of {', '.join(KINDS)})"
-                            if bad else None)
+            messages.append(
+                f"unknown kind {raw_kind!r} (expected one of {', '.join(KINDS)})" if bad else None
+            )
         out["kind"] = kinds
         add(messages)
     if "services" in data:
         parsed = [parse_services(s) for s in v.text_values(data["services"])]
         out["services"] = [p[0] or None for p in parsed]
-        add([f"unknown service {', '.join(map(repr, p[1]))} (expected pickup, dropoff, "
-             "returns)" if p[1] else None for p in parsed])
+        add(
+            [
+                f"unknown service {', '.join(map(repr, p[1]))} (expected pickup, dropoff, returns)"
+                if p[1]
+                else None
+                for p in parsed
+            ]
+        )
     for column in ("max_weight_kg", "max_length_cm", "capacity"):
         if column in data:
             out[column], messages = v.positive(data[column], column)
@@ -332,8 +353,14 @@ def _point_columns(raw, data, out, add, defaults) -> set[str]:
         values, missing, bad = v.numeric(data["rating"])
         text = v.text_values(data["rating"])
         out_of_range = ~missing & (bad | ~((values >= 0) & (values <= 5)))
-        add([f"rating must be a number in [0, 5], got {text.iloc[i]!r}" if out_of_range[i]
-             else None for i in range(len(values))])
+        add(
+            [
+                f"rating must be a number in [0, 5], got {text.iloc[i]!r}"
+                if out_of_range[i]
+                else None
+                for i in range(len(values))
+            ]
+        )
         values[out_of_range] = np.nan
         out["rating"] = values
     for column in ("parking", "step_free"):
@@ -347,8 +374,11 @@ def _point_columns(raw, data, out, add, defaults) -> set[str]:
 def _hours(data, out, add, defaults) -> set[str]:
     """Fill ``opening_hours``/``hours_source``; returns the per-day columns consumed."""
     n = len(data)
-    hours = (v.text_values(data["opening_hours"]) if "opening_hours" in data
-             else pd.Series([""] * n, index=data.index))
+    hours = (
+        v.text_values(data["opening_hours"])
+        if "opening_hours" in data
+        else pd.Series([""] * n, index=data.index)
+    )
     day_columns = find_day_columns(list(data.columns))
     from_days = np.zeros(n, dtype=bool)
     if day_columns:
@@ -413,7 +443,9 @@ def _demand_columns(raw, data, out, add, defaults) -> set[str]:
             classes.append(DENSITY_ALIASES.get(token) if token else None)
             messages.append(
                 f"unknown density_class {raw_class!r} (expected urban, intermediate, rural "
-                "or INSEE level 1-7)" if token and token not in DENSITY_ALIASES else None
+                "or INSEE level 1-7)"
+                if token and token not in DENSITY_ALIASES
+                else None
             )
         out["density_class"] = classes
         add(messages)
@@ -428,6 +460,12 @@ def _as_dtype(series: pd.Series, dtype: str) -> pd.Series:
     return series.astype(object).where(series.notna(), None).astype("str")
 
 
+def _empty_points() -> gpd.GeoDataFrame:
+    """A points table with the canonical columns and no rows."""
+    frame = pd.DataFrame({c: pd.Series([], dtype=d) for c, d in POINT_COLUMNS.items()})
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -440,6 +478,9 @@ def atomic_path(path: str | os.PathLike):
     os.close(fd)
     try:
         yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -451,20 +492,19 @@ _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells starting with ``= + - @`` with ``'`` so spreadsheets show them as
-    text instead of running them (CSV injection). Numbers are left alone."""
+    """Prefix text cells starting with ``= + - @`` (or tab/CR) with ``'`` so spreadsheets show
+    them as text instead of running them (CSV injection). Negative plain numbers such as
+    ``"-3.5"`` are left alone; numeric columns are never touched."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(
-                _neutralise_cell
-            )
+            out[column] = out[column].map(_neutralise_cell)
     return out
 
 
 def _neutralise_cell(value):
     if isinstance(value, str) and value.startswith(_FORMULA_START):
-        if not _PLAIN_NUMBER.match(value):
+        if value[0] != "-" or not _PLAIN_NUMBER.match(value):
             return "'" + value
     return value
 

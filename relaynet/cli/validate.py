@@ -10,16 +10,32 @@ from ._common import echo_table, library_errors
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", "what", type=click.Choice(["points", "demand"]), default="points",
-              show_default=True, help="What the file holds.")
+@click.option(
+    "--kind",
+    "what",
+    type=click.Choice(["points", "demand"]),
+    default="points",
+    show_default=True,
+    help="What the file holds.",
+)
 @click.option("--crs", default=None, help="CRS of x/y columns, e.g. EPSG:2154.")
-@click.option("--country", default="FR", show_default=True,
-              help="Country used to detect swapped lat/lon ('none' to skip).")
-@click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write the rejected rows (with line and reason) to this CSV.")
+@click.option(
+    "--country",
+    default="FR",
+    show_default=True,
+    help="Country used to detect swapped lat/lon ('none' to skip).",
+)
+@click.option(
+    "--rejected",
+    "rejected_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the rejected rows (with line and reason) to this CSV.",
+)
 @library_errors
-def validate(path: str, what: str, crs: str | None, country: str,
-             rejected_path: str | None) -> None:
+def validate(
+    path: str, what: str, crs: str | None, country: str, rejected_path: str | None
+) -> None:
     """Check PATH and print accepted/rejected counts and the reasons table.
 
     Exit code 0 when every row passes, 1 when some rows were rejected, 2 when the file
@@ -31,9 +47,15 @@ def validate(path: str, what: str, crs: str | None, country: str,
     total = len(accepted) + len(rejected)
     click.echo(f"{path}: {total} rows read, {len(accepted)} accepted, {len(rejected)} rejected")
     if len(rejected):
-        reasons = (rejected["reason"].str.split("; ").explode()
-                   .str.replace(r" '.*$| \(.*$| -?[0-9.]+.*$", "", regex=True)
-                   .value_counts().rename_axis("reason").reset_index(name="rows"))
+        reasons = (
+            rejected["reason"]
+            .str.split("; ")
+            .explode()
+            .str.replace(r" '.*$| \(.*$| -?[0-9.]+.*$", "", regex=True)
+            .value_counts()
+            .rename_axis("reason")
+            .reset_index(name="rows")
+        )
         click.echo("\nReasons:")
         echo_table(reasons)
         click.echo("\nRejected rows:")
