@@ -1,0 +1,297 @@
+"""``solve``: from demand, candidates and a standard to a :class:`Solution`."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, ParameterError
+from ..standard import Standard
+from . import models, solvers
+from .candidates import combine_sites
+from .coverage_matrix import DriveSource, SparseCoverage, sparse_coverage
+from .solution import Solution
+
+log = logging.getLogger(__name__)
+
+MODELS = ("lscp", "mclp", "pmedian", "backup")
+
+
+def _standard(value, label: str) -> Standard:
+    if isinstance(value, Standard):
+        return value
+    if isinstance(value, str):
+        return Standard.parse(value)
+    raise ParameterError(f"{label} must be a Standard or a text like '10km', got {value!r}")
+
+
+def _check(model, p, budget, alpha, once_share, time_limit, gap) -> None:
+    problems = []
+    if model not in MODELS:
+        problems.append(f"model must be one of {MODELS}, got {model!r}")
+    if model in ("mclp", "pmedian", "backup"):
+        if (p is None) == (budget is None):
+            problems.append(
+                f"model {model!r} needs exactly one of p (number of new sites) or "
+                "budget (total site cost)"
+            )
+    if p is not None and not (isinstance(p, int | np.integer) and p >= 0):
+        problems.append(f"p must be a whole number ≥ 0, got {p!r}")
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        problems.append(f"budget must be a number ≥ 0, got {budget!r}")
+    if not (0 < alpha <= 1):
+        problems.append(f"alpha must be in (0, 1], got {alpha!r}")
+    if not (0 <= once_share <= 1):
+        problems.append(f"once_share must be in [0, 1], got {once_share!r}")
+    if not (time_limit > 0):
+        problems.append(f"time_limit must be > 0 seconds, got {time_limit!r}")
+    if not (0 <= gap < 1):
+        problems.append(f"gap must be a fraction in [0, 1), got {gap!r}")
+    if problems:
+        raise ParameterError("; ".join(problems))
+
+
+def _weights(demand: gpd.GeoDataFrame) -> np.ndarray:
+    if "weight" not in demand:
+        return np.ones(len(demand))
+    weight = pd.to_numeric(demand["weight"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
+        raise InputError(
+            f"demand: weight missing or negative on rows {np.flatnonzero(bad)[:5].tolist()}"
+        )
+    return weight
+
+
+def _nearest_open(cov: SparseCoverage, is_open: np.ndarray):
+    """Nearest open site of every demand point within the structure: (site index or -1, m)."""
+    n = cov.shape[0]
+    rows, cols, dist = cov.rows, cov.matrix.indices, cov.matrix.data
+    keep = is_open[cols]
+    rows, cols, dist = rows[keep], cols[keep], dist[keep]
+    order = np.lexsort((cols, dist, rows))
+    best = np.full(n, -1, dtype=np.int64)
+    best_d = np.full(n, np.nan)
+    if len(order):
+        first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
+        best[rows[first]] = cols[first]
+        best_d[rows[first]] = dist[first]
+    return best, best_d
+
+
+def solve(
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None,
+    standard: Standard | str,
+    *,
+    model: str = "mclp",
+    existing: gpd.GeoDataFrame | None = None,
+    existing_mode: str = "fixed",
+    p: int | None = None,
+    budget: float | None = None,
+    alpha: float = 1.0,
+    alpha_by: str | None = None,
+    once_share: float = 0.5,
+    cutoff: Standard | str | None = None,
+    penalty: float | None = None,
+    drive: DriveSource | None = None,
+    solver: str = "highs",
+    engine: str = "auto",
+    time_limit: float = 120.0,
+    gap: float = 0.005,
+    warm_start: bool = True,
+    threads: int | None = None,
+) -> Solution:
+    """Choose new sites for a relay network.
+
+    Parameters
+    ----------
+    demand
+        Demand points (canonical demand schema: ``demand_id``, ``weight`` ≥ 0, optional
+        ``area_id``), EPSG:4326.
+    candidates
+        Candidate sites from :mod:`relaynet.optimize.candidates` (or any point
+        GeoDataFrame; then every row is a ``"new"`` candidate with cost 1).
+    standard
+        Service standard (``Standard`` or text such as ``"10km"``, ``"20min"``) defining
+        coverage. A time part needs ``drive``.
+    model
+        ``"lscp"`` — fewest (cheapest) new sites covering all demand, or a share ``alpha``
+        of the demand weight (of every ``alpha_by`` group); ``"mclp"`` — at most ``p`` new
+        sites (or cost ≤ ``budget``) maximizing covered weight; ``"pmedian"`` — at most
+        ``p`` sites minimizing weighted distance (metres; seconds for a time-only
+        ``cutoff``), each demand point's distance capped at ``penalty``; ``"backup"`` —
+        maximize Σ weight·(θ·covered once + (1-θ)·covered twice), θ = ``once_share``.
+    existing
+        Existing points (GeoDataFrame); ``existing_mode="fixed"`` keeps them open and only
+        new sites are chosen, ``"closable"`` lets the model close them (they then count in
+        ``p``/``budget`` like candidates).
+    p, budget
+        At most ``p`` new sites, or total site ``cost`` ≤ ``budget`` (exactly one, not for
+        LSCP).
+    cutoff, penalty
+        p-median only: candidate lists are limited to the ``cutoff`` standard (default: the
+        service standard) and a demand point with no open site within it counts
+        ``penalty`` (default: the cut-off in metres or seconds).
+    drive
+        Road travel times for time standards (see
+        :func:`~relaynet.optimize.coverage_matrix.sparse_coverage`).
+    solver, engine
+        ``"highs"`` (default) or ``"cbc"``; engine ``"pulp"``, ``"highspy"`` (direct
+        arrays, HiGHS only) or ``"auto"`` (highspy above 200 000 model non-zeros).
+    time_limit, gap
+        Solver time limit (seconds) and relative MIP gap target (0.005 = 0.5 %).
+    warm_start
+        Give the greedy solution to the solver as a start.
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    relaynet.optimize.InfeasibleCoverError
+        (a :class:`~relaynet.errors.SolverError`) when an LSCP target cannot be met; its
+        ``demand_ids`` lists the demand points that no candidate can cover.
+    """
+    t_start = time.perf_counter()
+    standard = _standard(standard, "standard")
+    _check(model, p, budget, alpha, once_share, time_limit, gap)
+    if not isinstance(demand, gpd.GeoDataFrame):
+        raise InputError(f"demand: expected a GeoDataFrame, got {type(demand).__name__}")
+    weight = _weights(demand)
+    sites = combine_sites(candidates, existing, existing_mode=existing_mode)
+    fixed = (sites["status"] == "fixed").to_numpy()
+    free = ~fixed
+    site_cost = sites["cost"].to_numpy(dtype=float)
+
+    cov = sparse_coverage(demand, sites, standard, drive=drive)
+    model_cov = cov
+    if model == "pmedian":
+        cut = standard if cutoff is None else _standard(cutoff, "cutoff")
+        if cut != standard:
+            model_cov = sparse_coverage(demand, sites, cut, drive=drive)
+        if penalty is None:
+            penalty = cut.distance_m if cut.distance_m is not None else cut.drive_s
+    area = None
+    if alpha_by is not None:
+        if alpha_by not in demand:
+            raise InputError(f"demand: no column {alpha_by!r} for alpha_by")
+        area = pd.factorize(demand[alpha_by].astype(str))[0].astype(np.int64)
+    inst = models.Instance(
+        model_cov.matrix.indptr,
+        model_cov.matrix.indices,
+        model_cov.cost(),
+        weight,
+        fixed,
+        free,
+        site_cost,
+        cov.demand_ids,
+        area,
+    )
+    if model == "mclp":
+        mm = models.build_mclp(inst, p=p, budget=budget)
+    elif model == "backup":
+        mm = models.build_backup(inst, p=p, budget=budget, once_share=once_share)
+    elif model == "lscp":
+        mm = models.build_lscp(inst, alpha=alpha)
+    else:
+        mm = models.build_pmedian(inst, p=p, budget=budget, penalty=float(penalty))
+
+    t0 = time.perf_counter()
+    x_greedy = mm.heuristic()
+    start = mm.complete(x_greedy)
+    greedy_objective = mm.objective(start)
+    greedy_s = time.perf_counter() - t0
+    raw = solvers.run(
+        mm,
+        solver=solver,
+        engine=engine,
+        time_limit=time_limit,
+        gap=gap,
+        start=start if warm_start else None,
+        threads=threads,
+    )
+    values, objective, fallback = raw.values, raw.objective, False
+    if values is None and raw.status != "infeasible":
+        values, objective, fallback = start, greedy_objective, True
+        log.warning(
+            "%s returned no solution (%s); reporting the greedy one", raw.solver, raw.status
+        )
+    x = np.zeros(len(mm.sites)) if values is None else values[: len(mm.sites)]
+    chosen = np.zeros(len(sites), dtype=bool)
+    chosen[mm.sites[x > 0.5]] = True
+    is_open = fixed | chosen
+
+    before = cov.count_open(fixed) > 0
+    after = cov.count_open(is_open) > 0
+    best, best_d = _nearest_open(cov, is_open)
+    has = best >= 0
+    assigned = np.bincount(best[has], weights=weight[has], minlength=len(sites))
+    newly = has & ~before
+    new_w = np.bincount(best[newly], weights=weight[newly], minlength=len(sites))
+    n_dem = np.bincount(best[has], minlength=len(sites))
+
+    selected = sites.loc[chosen].copy()
+    selected["assigned_weight"] = assigned[chosen]
+    selected["new_weight"] = new_w[chosen]
+    selected["n_demand"] = n_dem[chosen]
+    selected = selected.sort_values(["new_weight", "point_id"], ascending=[False, True])
+    closed = sites.loc[(sites["status"] == "closable").to_numpy() & ~chosen].copy()
+    assignment = pd.DataFrame(
+        {
+            "demand_id": cov.demand_ids,
+            "weight": weight,
+            "area_id": (
+                demand["area_id"].astype(str).to_numpy()
+                if "area_id" in demand
+                else np.full(len(weight), "", dtype=object)
+            ),
+            "point_id": pd.array(
+                np.where(has, cov.site_ids[np.maximum(best, 0)], None), dtype="string"
+            ),
+            "distance_m": best_d,
+            "covered_before": before,
+            "covered_after": after,
+        }
+    )
+    uncoverable = tuple(
+        cov.demand_ids[(cov.count_open(np.ones(len(sites), bool)) == 0) & (weight > 0)]
+    )
+    stats = dict(
+        mm.stats,
+        pairs=cov.nnz,
+        rows=int(mm.A.shape[0]),
+        cols=mm.n_cols,
+        nnz=int(mm.A.nnz),
+        greedy_s=greedy_s,
+        fallback_greedy=fallback,
+    )
+    wall = time.perf_counter() - t_start
+    solution = Solution(
+        model=model,
+        status=raw.status,
+        sites=selected.reset_index(drop=True),
+        closed=closed.reset_index(drop=True),
+        objective=float(objective),
+        bound=float(raw.bound),
+        gap=float(raw.gap),
+        greedy_objective=float(greedy_objective),
+        solver=raw.solver,
+        engine=raw.engine,
+        wall_s=wall,
+        build_s=raw.build_s,
+        solve_s=raw.solve_s,
+        log=raw.log,
+        standard=standard,
+        assignment=assignment,
+        uncoverable=uncoverable,
+        stats=stats,
+    )
+    log.info(solution.summary())
+    return solution

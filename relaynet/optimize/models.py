@@ -1,0 +1,453 @@
+"""Location models (LSCP, MCLP, p-median, backup coverage) in one array form.
+
+Each builder reduces the instance, then writes the mixed-integer program once as arrays
+(:class:`MatrixModel`: column costs/bounds/integrality, a CSR constraint matrix, row
+bounds). :mod:`relaynet.optimize.solvers` turns that into a pulp ``LpProblem`` (the
+modelling layer of the normal path, solved by HiGHS or CBC) or passes it to highspy in
+one call (fast path for big instances). The first ``len(sites)`` columns are always the
+site variables ``x_j`` (binary: open candidate ``j``).
+
+Reductions (all exact):
+
+- sites with status ``"fixed"`` are open: demand they already cover leaves the model
+  (its weight becomes a constant), and so does demand no free candidate can reach;
+- demand points with identical candidate sets are merged (weights summed);
+- candidates that reach no remaining demand are dropped;
+- p-median keeps, for each demand point, only candidates nearer than its nearest fixed
+  site (and than the cut-off penalty).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from ..errors import SolverError
+from . import greedy
+
+INF = np.inf
+
+
+class InfeasibleCoverError(SolverError):
+    """An LSCP cannot reach its target: some demand can be covered by no candidate.
+
+    ``demand_ids`` names those demand points (all of them, in input order).
+    """
+
+    def __init__(self, message: str, demand_ids: list[str]):
+        super().__init__(message)
+        self.demand_ids = demand_ids
+
+
+@dataclass
+class MatrixModel:
+    """A mixed-integer program as arrays; see the module docstring."""
+
+    kind: str
+    sense: int  # 1 = minimize, -1 = maximize
+    cost: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: np.ndarray
+    A: sparse.csr_array
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    offset: float
+    sites: np.ndarray  # site-table index of each x column
+    complete: Callable[[np.ndarray], np.ndarray]
+    heuristic: Callable[[], np.ndarray]
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.cost)
+
+    def objective(self, values: np.ndarray) -> float:
+        """Objective of a full column vector, constant included."""
+        return float(self.cost @ values + self.offset)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Arrays shared by the builders.
+
+    ``indptr``/``indices``/``pair_cost`` is the CSR (demand × site) structure; ``weight``
+    per demand point; ``fixed``/``free`` masks and ``site_cost``/``capacity`` per site.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    pair_cost: np.ndarray
+    weight: np.ndarray
+    fixed: np.ndarray
+    free: np.ndarray
+    site_cost: np.ndarray
+    demand_ids: np.ndarray
+    area: np.ndarray | None = None
+
+    @property
+    def rows(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        n = len(self.indptr) - 1
+        return np.bincount(self.rows, weights=mask[self.indices], minlength=n).astype(np.int64)
+
+
+def _select(inst: Instance, row_mask: np.ndarray, col_mask: np.ndarray):
+    """Sub-structure on the kept rows and columns: (indptr, indices, cost, row_ids, col_ids)."""
+    rows = inst.rows
+    keep = row_mask[rows] & col_mask[inst.indices]
+    new_col = np.cumsum(col_mask) - 1
+    new_row = np.cumsum(row_mask) - 1
+    r = new_row[rows[keep]]
+    indptr = np.zeros(int(row_mask.sum()) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=len(indptr) - 1), out=indptr[1:])
+    return (
+        indptr,
+        new_col[inst.indices[keep]],
+        inst.pair_cost[keep],
+        np.flatnonzero(row_mask),
+        np.flatnonzero(col_mask),
+    )
+
+
+def _group(indptr: np.ndarray, indices: np.ndarray, extra: np.ndarray | None = None):
+    """Merge rows with identical column sets (and ``extra`` label): (group of row, first row)."""
+    idx = indices.astype(np.int32)
+    keys = [idx[a:b].tobytes() for a, b in zip(indptr[:-1], indptr[1:])]
+    if extra is not None:
+        tags = [np.int64(e).tobytes() for e in extra]
+        keys = [k + b"|" + t for k, t in zip(keys, tags)]
+    codes, _ = pd.factorize(pd.Series(keys, dtype=object))
+    _, first = np.unique(codes, return_index=True)
+    return codes.astype(np.int64), first
+
+
+def _group_matrix(indptr, indices, first, n_cols) -> sparse.csr_array:
+    """Binary (group × column) matrix from the first row of each group."""
+    starts, ends = indptr[first], indptr[first + 1]
+    lengths = ends - starts
+    take = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+    gptr = np.zeros(len(first) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=gptr[1:])
+    return sparse.csr_array(
+        (np.ones(len(take)), indices[take].astype(np.int32), gptr), shape=(len(first), n_cols)
+    )
+
+
+def _drop_empty_columns(G: sparse.csr_array, cols: np.ndarray):
+    used = np.bincount(G.indices, minlength=G.shape[1]) > 0
+    remap = np.cumsum(used) - 1
+    G = sparse.csr_array(
+        (G.data, remap[G.indices].astype(np.int32), G.indptr), shape=(G.shape[0], int(used.sum()))
+    )
+    return G, cols[used]
+
+
+def _limit_row(k: int, site_cost: np.ndarray, p: int | None, budget: float | None):
+    """The cardinality (Σx ≤ p) or budget (Σ c x ≤ B) row over the x columns."""
+    if budget is not None:
+        return site_cost, float(budget)
+    return np.ones(k), float(p)
+
+
+def _assemble(blocks, n_rows: int, n_cols: int) -> sparse.csr_array:
+    r = np.concatenate([b[0] for b in blocks]).astype(np.int64)
+    c = np.concatenate([b[1] for b in blocks]).astype(np.int64)
+    v = np.concatenate([b[2] for b in blocks]).astype(float)
+    return sparse.coo_array((v, (r, c)), shape=(n_rows, n_cols)).tocsr()
+
+
+def _covering_core(inst: Instance, row_mask: np.ndarray, extra=None):
+    """Reduced (group × candidate) structure for the covering models."""
+    indptr, indices, _, row_ids, col_ids = _select(inst, row_mask, inst.free)
+    codes, first = _group(indptr, indices, None if extra is None else extra[row_ids])
+    G = _group_matrix(indptr, indices, first, len(col_ids))
+    G, col_ids = _drop_empty_columns(G, col_ids)
+    W = np.bincount(codes, weights=inst.weight[row_ids], minlength=len(first))
+    return G, W, codes, row_ids, col_ids, first
+
+
+def build_mclp(inst: Instance, *, p=None, budget=None) -> MatrixModel:
+    """Maximal covering: max Σ W_g y_g, y_g ≤ Σ_{j∈N_g} x_j, Σ x ≤ p (or Σ c x ≤ B)."""
+    n_fixed = inst.count(inst.fixed)
+    n_free = inst.count(inst.free)
+    offset = float(inst.weight[n_fixed > 0].sum())
+    G, W, codes, row_ids, cols, _ = _covering_core(
+        inst, (n_fixed == 0) & (n_free > 0) & (inst.weight > 0)
+    )
+    n_g, k = G.shape
+    ones = np.ones(n_g)
+    gr = np.repeat(np.arange(n_g), np.diff(G.indptr))
+    limit_coef, limit = _limit_row(k, inst.site_cost[cols], p, budget)
+    A = _assemble(
+        [
+            (np.arange(n_g), k + np.arange(n_g), ones),
+            (gr, G.indices, -np.ones(G.nnz)),
+            (np.full(k, n_g), np.arange(k), limit_coef),
+        ],
+        n_g + 1,
+        k + n_g,
+    )
+    GT = G.T.tocsr()
+
+    def complete(x):
+        return np.r_[x, np.minimum(1.0, G @ x)]
+
+    def heuristic():
+        return greedy.max_cover(G, GT, W, inst.site_cost[cols], p=p, budget=budget)
+
+    return MatrixModel(
+        "mclp",
+        -1,
+        np.r_[np.zeros(k), W],
+        np.zeros(k + n_g),
+        np.ones(k + n_g),
+        np.r_[np.ones(k, bool), np.zeros(n_g, bool)],
+        A,
+        np.r_[np.full(n_g, -INF), -INF],
+        np.r_[np.zeros(n_g), limit],
+        offset,
+        cols,
+        complete,
+        heuristic,
+        {"demand": len(row_ids), "groups": n_g, "candidates": k},
+    )
+
+
+def build_backup(inst: Instance, *, p=None, budget=None, once_share=0.5) -> MatrixModel:
+    """Backup coverage (Hogan & ReVelle): max Σ W (θ·once + (1-θ)·twice).
+
+    ``y1 + y2 ≤ k + Σ x`` (k = fixed sites already covering), ``y2 ≤ y1``; θ = ``once_share``.
+    """
+    theta = float(once_share)
+    n_fixed = inst.count(inst.fixed)
+    n_free = inst.count(inst.free)
+    level = np.minimum(n_fixed, 2)
+    in_model = (level < 2) & (n_free > 0) & (inst.weight > 0)
+    const = np.where(level >= 2, 1.0, np.where(level == 1, theta, 0.0))
+    offset = float((inst.weight * const)[~in_model].sum())
+    G, W, codes, row_ids, cols, first = _covering_core(inst, in_model, extra=level)
+    kg = level[row_ids][first].astype(float)
+    n_g, k = G.shape
+    gr = np.repeat(np.arange(n_g), np.diff(G.indptr))
+    g = np.arange(n_g)
+    limit_coef, limit = _limit_row(k, inst.site_cost[cols], p, budget)
+    A = _assemble(
+        [
+            (g, k + g, np.ones(n_g)),
+            (g, k + n_g + g, np.ones(n_g)),
+            (gr, G.indices, -np.ones(G.nnz)),
+            (n_g + g, k + n_g + g, np.ones(n_g)),
+            (n_g + g, k + g, -np.ones(n_g)),
+            (np.full(k, 2 * n_g), np.arange(k), limit_coef),
+        ],
+        2 * n_g + 1,
+        k + 2 * n_g,
+    )
+    integral_y = theta < 0.5  # below 1/2 the LP could split a single cover in halves
+    GT = G.T.tocsr()
+
+    def complete(x):
+        s = kg + G @ x
+        y1 = np.minimum(1.0, s)
+        return np.r_[x, y1, np.clip(s - y1, 0.0, 1.0)]
+
+    def heuristic():
+        return greedy.backup(G, GT, W, kg, theta, inst.site_cost[cols], p=p, budget=budget)
+
+    return MatrixModel(
+        "backup",
+        -1,
+        np.r_[np.zeros(k), theta * W, (1 - theta) * W],
+        np.zeros(k + 2 * n_g),
+        np.ones(k + 2 * n_g),
+        np.r_[np.ones(k, bool), np.full(2 * n_g, integral_y)],
+        A,
+        np.full(2 * n_g + 1, -INF),
+        np.r_[kg, np.zeros(n_g), limit],
+        offset,
+        cols,
+        complete,
+        heuristic,
+        {"demand": len(row_ids), "groups": n_g, "candidates": k},
+    )
+
+
+def build_lscp(inst: Instance, *, alpha: float = 1.0) -> MatrixModel:
+    """Set covering: min Σ c_j x_j so that every demand point (or a share ``alpha`` of the
+    demand weight of every area in ``inst.area``) is covered.
+
+    Raises
+    ------
+    InfeasibleCoverError
+        Naming the demand points no candidate or fixed site can cover (α = 1), or those of
+        the areas whose coverable weight is below the target.
+    """
+    n_fixed = inst.count(inst.fixed)
+    n_free = inst.count(inst.free)
+    need = (n_fixed == 0) & (inst.weight > 0)
+    if alpha >= 1.0:
+        stuck = need & (n_free == 0)
+        if stuck.any():
+            ids = inst.demand_ids[stuck].tolist()
+            raise InfeasibleCoverError(
+                f"LSCP infeasible: {len(ids)} demand point(s) have no candidate within the "
+                f"standard: {ids[:20]}{' …' if len(ids) > 20 else ''}",
+                ids,
+            )
+        G, W, codes, row_ids, cols, _ = _covering_core(inst, need & (n_free > 0))
+        n_g, k = G.shape
+        costs = inst.site_cost[cols]
+        GT = G.T.tocsr()
+
+        def complete(x):
+            return np.asarray(x, dtype=float)
+
+        def heuristic():
+            return greedy.set_cover(G, GT, W, costs, None, None)
+
+        return MatrixModel(
+            "lscp",
+            1,
+            costs.astype(float),
+            np.zeros(k),
+            np.ones(k),
+            np.ones(k, bool),
+            G.astype(float),
+            np.ones(n_g),
+            np.full(n_g, INF),
+            0.0,
+            cols,
+            complete,
+            heuristic,
+            {"demand": len(row_ids), "groups": n_g, "candidates": k},
+        )
+
+    area = inst.area if inst.area is not None else np.zeros(len(inst.weight), dtype=np.int64)
+    n_areas = int(area.max()) + 1 if len(area) else 0
+    total = np.bincount(area, weights=inst.weight, minlength=n_areas)
+    done = np.bincount(area, weights=inst.weight * (n_fixed > 0), minlength=n_areas)
+    reach = np.bincount(
+        area, weights=inst.weight * ((n_fixed > 0) | (n_free > 0)), minlength=n_areas
+    )
+    target = alpha * total - done
+    short = reach < alpha * total * (1 - 1e-9) - 1e-9
+    if short.any():
+        stuck = short[area] & need & (n_free == 0)
+        ids = inst.demand_ids[stuck].tolist()
+        raise InfeasibleCoverError(
+            f"LSCP infeasible: {int(short.sum())} area(s) cannot reach {alpha:.0%} coverage; "
+            f"uncoverable demand points: {ids[:20]}{' …' if len(ids) > 20 else ''}",
+            ids,
+        )
+    G, W, codes, row_ids, cols, first = _covering_core(
+        inst, need & (n_free > 0) & (target[area] > 1e-9), extra=area
+    )
+    n_g, k = G.shape
+    g_area = area[row_ids][first]
+    areas = np.unique(g_area)
+    area_row = np.searchsorted(areas, g_area)
+    gr = np.repeat(np.arange(n_g), np.diff(G.indptr))
+    A = _assemble(
+        [
+            (np.arange(n_g), k + np.arange(n_g), np.ones(n_g)),
+            (gr, G.indices, -np.ones(G.nnz)),
+            (n_g + area_row, k + np.arange(n_g), W),
+        ],
+        n_g + len(areas),
+        k + n_g,
+    )
+    costs = inst.site_cost[cols]
+    GT = G.T.tocsr()
+
+    def complete(x):
+        return np.r_[x, np.minimum(1.0, G @ x)]
+
+    def heuristic():
+        return greedy.set_cover(G, GT, W, costs, area_row, target[areas])
+
+    return MatrixModel(
+        "lscp",
+        1,
+        np.r_[costs, np.zeros(n_g)],
+        np.zeros(k + n_g),
+        np.ones(k + n_g),
+        np.r_[np.ones(k, bool), np.zeros(n_g, bool)],
+        A,
+        np.r_[np.full(n_g, -INF), target[areas] * (1 - 1e-9)],
+        np.r_[np.zeros(n_g), np.full(len(areas), INF)],
+        0.0,
+        cols,
+        complete,
+        heuristic,
+        {"demand": len(row_ids), "groups": n_g, "candidates": k, "areas": len(areas)},
+    )
+
+
+def build_pmedian(inst: Instance, *, p=None, budget=None, penalty: float) -> MatrixModel:
+    """p-median on sparse candidate lists: min Σ_i w_i min(penalty, cost to nearest open).
+
+    ``z_ij`` (assignment, continuous) exists only for pairs within the cut-off that beat
+    the demand point's nearest fixed site; the objective is written with the unassigned
+    share eliminated: ``Σ w_i f_i + Σ w_i (c_ij − f_i) z_ij`` with ``f_i`` the capped cost
+    of the nearest fixed site, ``Σ_j z_ij ≤ 1``, ``z_ij ≤ x_j``.
+    """
+    rows = inst.rows
+    f = np.full(len(inst.weight), float(penalty))
+    fixed_pairs = inst.fixed[inst.indices]
+    np.minimum.at(f, rows[fixed_pairs], inst.pair_cost[fixed_pairs])
+    offset = float(inst.weight @ f)
+    keep = inst.free[inst.indices] & (inst.pair_cost < f[rows]) & (inst.weight[rows] > 0)
+    prow, pcol, pc = rows[keep], inst.indices[keep], inst.pair_cost[keep]
+    cols, pcol = np.unique(pcol, return_inverse=True)
+    rows_used, prow = np.unique(prow, return_inverse=True)
+    k, n_r, n_p = len(cols), len(rows_used), len(pc)
+    w, fr = inst.weight[rows_used], f[rows_used]
+    zc = w[prow] * (pc - fr[prow])
+    limit_coef, limit = _limit_row(k, inst.site_cost[cols], p, budget)
+    pairs = np.arange(n_p)
+    A = _assemble(
+        [
+            (prow, k + pairs, np.ones(n_p)),
+            (n_r + pairs, k + pairs, np.ones(n_p)),
+            (n_r + pairs, pcol, -np.ones(n_p)),
+            (np.full(k, n_r + n_p), np.arange(k), limit_coef),
+        ],
+        n_r + n_p + 1,
+        k + n_p,
+    )
+    order = np.lexsort((pc, prow))
+
+    def complete(x):
+        z = np.zeros(n_p)
+        open_pairs = order[x[pcol[order]] > 0.5]
+        if len(open_pairs):
+            _, first = np.unique(prow[open_pairs], return_index=True)
+            z[open_pairs[first]] = 1.0
+        return np.r_[x, z]
+
+    def heuristic():
+        return greedy.pmedian(prow, pcol, pc, w, fr, k, inst.site_cost[cols], p=p, budget=budget)
+
+    return MatrixModel(
+        "pmedian",
+        1,
+        np.r_[np.zeros(k), zc],
+        np.zeros(k + n_p),
+        np.ones(k + n_p),
+        np.r_[np.ones(k, bool), np.zeros(n_p, bool)],
+        A,
+        np.full(n_r + n_p + 1, -INF),
+        np.r_[np.ones(n_r), np.zeros(n_p), limit],
+        offset,
+        cols,
+        complete,
+        heuristic,
+        {"demand": n_r, "groups": n_r, "candidates": k, "pairs": n_p},
+    )

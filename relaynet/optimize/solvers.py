@@ -1,0 +1,348 @@
+"""Solve a :class:`~relaynet.optimize.models.MatrixModel` with HiGHS or CBC.
+
+Two engines:
+
+- ``"pulp"`` (the normal path): the arrays become a pulp ``LpProblem`` (one
+  ``LpAffineExpression`` per row, built from lists), solved by ``pulp.HiGHS`` (highspy,
+  in-process; warm start through ``Highs.setSolution``) or ``pulp.PULP_CBC_CMD``
+  (warm start through ``-mips``).
+- ``"highspy"`` (fast path for big instances): the same arrays go to ``Highs.passModel``
+  in one call — no Python object per variable or constraint. Used by ``engine="auto"``
+  when the model has more than :data:`AUTO_HIGHSPY_NNZ` non-zeros and HiGHS is the solver:
+  at national scale the pulp layer alone costs tens of seconds and >1 GiB.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pulp
+
+from ..errors import ParameterError, SolverError
+from .models import MatrixModel
+
+log = logging.getLogger(__name__)
+
+AUTO_HIGHSPY_NNZ = 200_000
+"""``engine="auto"`` passes models with more non-zeros straight to highspy."""
+
+SOLVERS = ("highs", "cbc")
+ENGINES = ("auto", "pulp", "highspy")
+
+
+@dataclass
+class RawResult:
+    values: np.ndarray | None
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    log: str
+    solver: str
+    engine: str
+    build_s: float
+    solve_s: float
+
+
+def choose_engine(model: MatrixModel, solver: str, engine: str) -> str:
+    if solver not in SOLVERS:
+        raise ParameterError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    if engine not in ENGINES:
+        raise ParameterError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "highspy" and solver != "highs":
+        raise ParameterError("engine='highspy' needs solver='highs'")
+    if engine == "auto":
+        return "highspy" if solver == "highs" and model.A.nnz > AUTO_HIGHSPY_NNZ else "pulp"
+    return engine
+
+
+def run(
+    model: MatrixModel,
+    *,
+    solver: str = "highs",
+    engine: str = "auto",
+    time_limit: float = 120.0,
+    gap: float = 0.005,
+    start: np.ndarray | None = None,
+    threads: int | None = None,
+) -> RawResult:
+    """Solve ``model``; ``start`` is a full column vector used as warm start."""
+    engine = choose_engine(model, solver, engine)
+    if model.n_cols == 0:
+        return RawResult(
+            np.zeros(0),
+            "optimal",
+            model.offset,
+            model.offset,
+            0.0,
+            "empty model: nothing to decide\n",
+            solver,
+            engine,
+            0.0,
+            0.0,
+        )
+    if engine == "highspy":
+        return _run_highspy(model, time_limit, gap, start, threads)
+    return _run_pulp(model, solver, time_limit, gap, start, threads)
+
+
+# --------------------------------------------------------------------------- pulp
+
+
+def to_pulp(model: MatrixModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The model as a pulp problem; columns named ``x_<j>`` (sites) then ``v_<j>``."""
+    sense = pulp.LpMinimize if model.sense == 1 else pulp.LpMaximize
+    prob = pulp.LpProblem(f"relaynet_{model.kind}", sense)
+    k = len(model.sites)
+    width = len(str(model.n_cols))
+    variables = [
+        pulp.LpVariable(
+            f"{'x' if j < k else 'v'}_{j:0{width}d}",
+            lowBound=float(model.lb[j]),
+            upBound=float(model.ub[j]),
+            cat=pulp.LpBinary
+            if model.integer[j] and model.ub[j] <= 1
+            else (pulp.LpInteger if model.integer[j] else pulp.LpContinuous),
+        )
+        for j in range(model.n_cols)
+    ]
+    nz = np.flatnonzero(model.cost)
+    prob.setObjective(pulp.LpAffineExpression([(variables[j], float(model.cost[j])) for j in nz]))
+    A = model.A
+    for r in range(A.shape[0]):
+        a, b = A.indptr[r], A.indptr[r + 1]
+        expr = pulp.LpAffineExpression(
+            [(variables[j], float(v)) for j, v in zip(A.indices[a:b], A.data[a:b])]
+        )
+        lo, hi = model.row_lb[r], model.row_ub[r]
+        if np.isfinite(lo) and np.isfinite(hi) and lo == hi:
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, rhs=float(hi)), f"r{r}")
+            continue
+        if np.isfinite(hi):
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=float(hi)), f"r{r}")
+        if np.isfinite(lo):
+            prob.addConstraint(
+                pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=float(lo)), f"r{r}_lo"
+            )
+    return prob, variables
+
+
+class _PulpHiGHS(pulp.HiGHS):
+    """pulp's in-process HiGHS with a warm start and access to the bound and gap."""
+
+    def __init__(self, *args, start_values=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.start_values = start_values
+
+    def callSolver(self, lp):
+        if self.start_values is not None:
+            values = np.zeros(lp.solverModel.getNumCol())
+            for var in lp.variables():
+                values[var.index] = self.start_values.get(var.name, 0.0)
+            lp.solverModel.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
+        lp.solverModel.run()
+
+
+def _highs_status(h) -> str:
+    import highspy
+
+    status = h.getModelStatus()
+    has_solution = h.getInfo().primal_solution_status == 2
+    if status == highspy.HighsModelStatus.kOptimal:
+        return "optimal"
+    if status in (
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ):
+        return "infeasible"
+    if status in (
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kInterrupt,
+        highspy.HighsModelStatus.kIterationLimit,
+        highspy.HighsModelStatus.kSolutionLimit,
+    ):
+        return "time_limit" if has_solution else "no_solution"
+    return "error" if not has_solution else h.modelStatusToString(status).lower()
+
+
+def _highs_numbers(h, model: MatrixModel, negated: bool) -> tuple[float, float, float]:
+    """Objective, bound (constant added) and relative gap. pulp passes a maximization to
+    HiGHS as the minimization of the negated objective (``negated``)."""
+    info = h.getInfo()
+    sign = -1.0 if negated else 1.0
+    objective = sign * float(info.objective_function_value) + model.offset
+    bound = sign * float(info.mip_dual_bound) + model.offset
+    gap = float(info.mip_gap)
+    if not np.isfinite(gap) or gap > 1e20:
+        gap = float("inf")
+    return objective, bound, gap
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _run_pulp(model, solver, time_limit, gap, start, threads) -> RawResult:
+    t0 = time.perf_counter()
+    prob, variables = to_pulp(model)
+    build_s = time.perf_counter() - t0
+    fd, log_path = tempfile.mkstemp(prefix="relaynet_", suffix=".log")
+    os.close(fd)
+    try:
+        if solver == "highs":
+            start_values = None
+            if start is not None:
+                start_values = {v.name: float(s) for v, s in zip(variables, start)}
+            backend = _PulpHiGHS(
+                msg=True,
+                timeLimit=time_limit,
+                gapRel=gap,
+                threads=threads,
+                start_values=start_values,
+                log_to_console=False,
+                log_file=log_path,
+            )
+        else:
+            if start is not None:
+                for var, value in zip(variables, start):
+                    var.setInitialValue(
+                        float(round(value)) if var.cat != "Continuous" else float(value)
+                    )
+            backend = pulp.PULP_CBC_CMD(
+                msg=False,
+                timeLimit=time_limit,
+                gapRel=gap,
+                threads=threads,
+                warmStart=start is not None,
+                logPath=log_path,
+            )
+        t1 = time.perf_counter()
+        try:
+            prob.solve(backend)
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"{solver} failed: {exc}") from exc
+        solve_s = time.perf_counter() - t1
+        text = _read(log_path)
+    finally:
+        os.unlink(log_path)
+    values = np.array([v.varValue if v.varValue is not None else np.nan for v in variables])
+    if solver == "highs":
+        status = _highs_status(prob.solverModel)
+        objective, bound, rel_gap = _highs_numbers(prob.solverModel, model, model.sense == -1)
+        name = "HiGHS (pulp)"
+    else:
+        status, objective, bound, rel_gap = _cbc_numbers(text, prob, model, values)
+        name = "CBC (pulp)"
+    if status in ("infeasible", "no_solution", "error") or np.isnan(values).any():
+        values = None
+    return RawResult(
+        values, status, objective, bound, rel_gap, text, name, "pulp", build_s, solve_s
+    )
+
+
+def _cbc_numbers(text: str, prob, model: MatrixModel, values: np.ndarray):
+    if "Result - Optimal solution found" in text:
+        status = "optimal"
+    elif (
+        "infeasible" in text.lower()
+        and "Result - " in text
+        and "nfeasible" in text.split("Result - ")[-1].splitlines()[0]
+    ):
+        status = "infeasible"
+    elif "Stopped on" in text:
+        status = "time_limit" if not np.isnan(values).any() else "no_solution"
+    else:
+        status = {1: "optimal", -1: "infeasible", 0: "time_limit"}.get(prob.status, "error")
+    objective = float(model.cost @ np.nan_to_num(values)) + model.offset
+    bound = objective
+    match = re.search(r"^Lower bound:\s*([-0-9.eE+]+)", text, re.M)
+    if match and status != "optimal":
+        raw = float(match.group(1))
+        # CBC minimizes internally; for '-max' it reports the negated bound
+        bound = (raw if model.sense == 1 else -raw) + model.offset
+    match = re.search(r"^Gap:\s*([-0-9.eE+]+)", text, re.M)
+    if status == "optimal":
+        rel_gap = float(match.group(1)) if match else 0.0
+    else:
+        rel_gap = float(match.group(1)) if match else float("inf")
+    return status, objective, bound, rel_gap
+
+
+# --------------------------------------------------------------------------- highspy
+
+
+def _run_highspy(model, time_limit, gap, start, threads) -> RawResult:
+    import highspy
+
+    t0 = time.perf_counter()
+    h = highspy.Highs()
+    fd, log_path = tempfile.mkstemp(prefix="relaynet_", suffix=".log")
+    os.close(fd)
+    try:
+        h.setOptionValue("log_to_console", False)
+        h.setOptionValue("log_file", log_path)
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("mip_rel_gap", float(gap))
+        if threads is not None:
+            h.setOptionValue("threads", int(threads))
+        A = model.A
+        inf = highspy.kHighsInf
+        status = h.passModel(
+            int(model.n_cols),
+            int(A.shape[0]),
+            int(A.nnz),
+            2,
+            int(model.sense),
+            0.0,
+            model.cost.astype(float),
+            model.lb.astype(float),
+            model.ub.astype(float),
+            np.where(np.isfinite(model.row_lb), model.row_lb, -inf).astype(float),
+            np.where(np.isfinite(model.row_ub), model.row_ub, inf).astype(float),
+            A.indptr.astype(np.int32),
+            A.indices.astype(np.int32),
+            A.data.astype(float),
+            model.integer.astype(np.int32),
+        )
+        if status == highspy.HighsStatus.kError:
+            raise SolverError("HiGHS rejected the model")
+        if start is not None:
+            h.setSolution(
+                model.n_cols,
+                np.arange(model.n_cols, dtype=np.int32),
+                np.asarray(start, dtype=float),
+            )
+        build_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        h.run()
+        solve_s = time.perf_counter() - t1
+        text = _read(log_path)
+    finally:
+        os.unlink(log_path)
+    status = _highs_status(h)
+    objective, bound, rel_gap = _highs_numbers(h, model, False)
+    values = None
+    if status not in ("infeasible", "no_solution", "error"):
+        values = np.asarray(h.getSolution().col_value, dtype=float)
+    return RawResult(
+        values,
+        status,
+        objective,
+        bound,
+        rel_gap,
+        text,
+        "HiGHS (highspy)",
+        "highspy",
+        build_s,
+        solve_s,
+    )
