@@ -1,0 +1,237 @@
+"""``relaynet nearest``: the k nearest eligible relay points of a place or of many places."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import datasets, hours
+from ..eligibility import Eligibility
+from ..errors import ParameterError
+from ..io import load_demand, load_points, write_csv, write_geojson
+from ..nearest import Locator
+from ..places import resolve_place
+from ._common import echo_table, library_errors
+
+
+def _load_points(path: str | None) -> gpd.GeoDataFrame:
+    if path is None:
+        return gpd.read_parquet(datasets.path("laposte_points.parquet"))
+    points, rejected = load_points(path)
+    if len(rejected):
+        click.echo(f"{path}: {len(rejected)} rows rejected (see `relaynet validate`)", err=True)
+    return points
+
+
+def _places(at: str | None, lat: float | None, lon: float | None, places_path: str | None):
+    given = sum(x is not None for x in (at, places_path)) + (lat is not None or lon is not None)
+    if given != 1:
+        raise click.UsageError("give exactly one of --at, --lat/--lon or --places")
+    if at is not None:
+        return resolve_place(at)
+    if places_path is not None:
+        demand, rejected = load_demand(places_path)
+        if len(rejected):
+            click.echo(f"{places_path}: {len(rejected)} rows rejected", err=True)
+        return demand
+    if lat is None or lon is None:
+        raise click.UsageError("--lat and --lon go together")
+    return gpd.GeoDataFrame(
+        {"demand_id": ["here"], "name": [f"{lat:.5f}, {lon:.5f}"]},
+        geometry=gpd.points_from_xy([lon], [lat]),
+        crs="EPSG:4326",
+    )
+
+
+@click.command()
+@click.option(
+    "--points",
+    "points_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Relay points file (default: bundled La Poste points).",
+)
+@click.option("--at", default=None, help="French commune, district or postcode: 'Lyon 3e'.")
+@click.option("--lat", type=float, default=None, help="Latitude of the place (degrees).")
+@click.option("--lon", type=float, default=None, help="Longitude of the place (degrees).")
+@click.option(
+    "--places",
+    "places_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Demand file: one query per row.",
+)
+@click.option(
+    "-k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Points per place."
+)
+@click.option("--open-at", default=None, help="Open at this local time: '2026-11-28 18:30'.")
+@click.option(
+    "--open",
+    "open_window",
+    default=None,
+    help="Open throughout a window: 'Sa 18:00-19:00' (next such day) or '2026-12-24 10:00-12:00'.",
+)
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="Required service (pickup, dropoff, returns); repeatable.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    help="Allowed kind (locker, counter, post_office, hub); repeatable.",
+)
+@click.option("--network", "networks", multiple=True, help="Allowed network; repeatable.")
+@click.option("--weight", type=float, default=None, help="Parcel weight the point must take (kg).")
+@click.option("--length", type=float, default=None, help="Parcel length it must take (cm).")
+@click.option(
+    "--unknown-hours",
+    type=click.Choice(hours.UNKNOWN_POLICIES),
+    default="exclude",
+    show_default=True,
+    help="Points with unknown opening hours under hour filters.",
+)
+@click.option(
+    "--max-distance",
+    "max_distance_m",
+    type=float,
+    default=None,
+    help="Ignore points farther than this (metres).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "geojson"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write csv/geojson to this file instead of standard output.",
+)
+@library_errors
+def nearest(
+    points_path,
+    at,
+    lat,
+    lon,
+    places_path,
+    k,
+    open_at,
+    open_window,
+    services,
+    kinds,
+    networks,
+    weight,
+    length,
+    unknown_hours,
+    max_distance_m,
+    fmt,
+    output,
+) -> None:
+    """The K nearest relay points that work for you, as the crow flies.
+
+    \b
+    Examples:
+      relaynet nearest --at "Lyon 3e" -k 5 --open "Sa 18:00-19:00" --service returns
+      relaynet nearest --lat 45.75 --lon 4.85 --open-at "2026-11-28 18:30" --weight 25
+      relaynet nearest --places communes.csv -k 1 --format csv -o access.csv
+    """
+    places = _places(at, lat, lon, places_path)
+    points = _load_points(points_path)
+    where = Eligibility.parse_cli(
+        open_at=open_at,
+        open_window=open_window,
+        services=services,
+        kinds=kinds,
+        networks=networks,
+        weight=weight,
+        length=length,
+        unknown_hours=unknown_hours,
+    )
+    locator = Locator(points)
+    access = locator.nearest(places, k=k, where=where, max_distance_m=max_distance_m)
+    if fmt == "csv":
+        _emit_csv(access, output)
+        return
+    if fmt == "geojson":
+        _emit_geojson(access, points, output)
+        return
+    _emit_table(access, places, points, where, locator)
+
+
+def _emit_csv(access: pd.DataFrame, output: str | None) -> None:
+    if output:
+        write_csv(access, output)
+        click.echo(f"{len(access)} rows written to {output}", err=True)
+    else:
+        access.to_csv(sys.stdout, index=False)
+
+
+def _emit_geojson(access: pd.DataFrame, points: gpd.GeoDataFrame, output: str | None) -> None:
+    geometry = points.geometry.reset_index(drop=True)
+    found = access.dropna(subset=["point_id"]).copy()
+    positions = pd.Index(points["point_id"].astype(str)).get_indexer(found["point_id"])
+    frame = gpd.GeoDataFrame(found, geometry=geometry.iloc[positions].to_numpy(), crs=points.crs)
+    for column in ("network", "kind"):
+        frame[column] = frame[column].astype(str)
+    if output:
+        write_geojson(frame, output)
+        click.echo(f"{len(frame)} features written to {output}", err=True)
+    else:
+        click.echo(frame.to_crs("EPSG:4326").to_json(drop_id=True))
+
+
+def _emit_table(access, places, points, where: Eligibility, locator: Locator) -> None:
+    when = where.open_at or (where.open_during[0] if where.open_during else None)
+    when = when or dt.datetime.now().replace(second=0, microsecond=0)
+    mask = locator.mask(where)
+    eligible = len(points) if mask is None else int(mask.sum())
+    click.echo(f"Filter: {where.describe()} — {eligible} of {len(points)} points eligible")
+    found = access.dropna(subset=["point_id"])
+    rows = pd.Index(points["point_id"].astype(str)).get_indexer(found["point_id"])
+    if (rows < 0).any():
+        raise ParameterError("points: duplicate or missing point_id values")
+    subset = points.iloc[rows]
+    table = pd.DataFrame(
+        {
+            "place": found["demand_id"].to_numpy(),
+            "rank": found["rank"].to_numpy(),
+            "point_id": found["point_id"].to_numpy(),
+            "name": found["name"].to_numpy(),
+            "kind": found["kind"].astype(str).to_numpy(),
+            "distance": [f"{d / 1000:.2f} km" for d in found["distance_m"]],
+            f"hours {when:%a %d %b}": hours.hours_on(subset, when.date()).to_numpy(),
+            f"open {when:%a %H:%M}": _open_labels(subset, when),
+            "city": subset["city"].to_numpy() if "city" in subset.columns else "",
+        }
+    )
+    if len(places) == 1:
+        label = places["name"].iloc[0] if "name" in places.columns else places.index[0]
+        click.echo(
+            f"Nearest points to {label} ({places['demand_id'].iloc[0]})"
+            if "demand_id" in places.columns
+            else f"Nearest points to {label}"
+        )
+        table = table.drop(columns="place")
+    missing = int(access["point_id"].isna().sum())
+    echo_table(table, max_rows=max(50, len(table) if len(table) <= 200 else 200))
+    if missing:
+        click.echo(f"({missing} ranks without an eligible point within the limits)")
+
+
+def _open_labels(points: pd.DataFrame, when: dt.datetime) -> np.ndarray:
+    sched = hours.Schedules(points)
+    state = hours.is_open(sched, when)
+    return np.where(~sched.known, "unknown", np.where(state, "open", "closed"))
