@@ -112,7 +112,9 @@ class Schedules:
                 raise ParameterError(
                     f"country: expected one code per point ({len(stripped)}), got {len(countries)}"
                 )
-            keys = stripped + "\x00" + countries.astype(str)
+            keys = np.array(
+                [f"{a}\x00{b}" for a, b in zip(stripped, countries, strict=True)], dtype=object
+            )
         codes, uniques = pd.factorize(keys, use_na_sentinel=True)
         remap = np.full(len(uniques) + 1, -1, dtype=np.int64)
         strings: list[str] = []
@@ -260,7 +262,7 @@ def to_local(when, tz: str = DEFAULT_TZ) -> pd.DatetimeIndex:
         raise ParameterError(f"missing datetime in {when!r}")
     if index.tz is not None:
         index = index.tz_convert(tz).tz_localize(None)
-    return index
+    return index.as_unit("ns")
 
 
 def _is_scalar_time(when) -> bool:
