@@ -1,0 +1,383 @@
+"""Tests for relaynet.network: road access against networkx and brute-force oracles."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from relaynet.errors import InputError, NetworkError, ParameterError
+from relaynet.network import ClippedExtractWarning, RoadNetwork, Router, _build
+
+OSM = Path(__file__).resolve().parents[1] / "data" / "osm"
+R = 6_371_008.8
+
+
+def _points(lat, lon, ids=None, **extra) -> gpd.GeoDataFrame:
+    ids = ids if ids is not None else [f"p{i}" for i in range(len(lat))]
+    return gpd.GeoDataFrame(
+        {"point_id": ids, "name": [f"n-{i}" for i in ids], **extra},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+
+
+def _demand(lat, lon) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"demand_id": [f"d{i}" for i in range(len(lat))], "weight": 1.0},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+
+
+class KeepIds:
+    """Stand-in for relaynet.eligibility.Eligibility: anything with mask(points)."""
+
+    def __init__(self, ids):
+        self.ids = set(ids)
+
+    def mask(self, points):
+        return points["point_id"].isin(self.ids).to_numpy()
+
+
+# -- a hand-made graph with one-way streets ------------------------------------------------
+#
+#   A --(one-way, 10 s, 200 m)--> B <--(10 s, 300 m)--> C --(one-way, 100 s, 900 m)--> D
+#   A <--(50 s, 1000 m)--> D ;  also a slower parallel A -> B (30 s, 100 m)
+#
+# Customers travel place -> point. Points at C and D.
+#   from A: C in 20 s (500 m), D in 50 s (1000 m)
+#   from B: C in 10 s (300 m), D in 110 s (1200 m) -- the wrong direction would give 60 s
+LAT = np.array([45.0, 45.0, 45.0, 45.001])
+LON = np.array([5.0, 5.002, 5.004, 5.0])
+
+
+def _tiny(**kw) -> RoadNetwork:
+    u = [0, 0, 1, 2, 2, 0, 3]
+    v = [1, 1, 2, 1, 3, 3, 0]
+    t = [10.0, 30.0, 10.0, 10.0, 100.0, 50.0, 50.0]
+    length = [200.0, 100.0, 300.0, 300.0, 900.0, 1000.0, 1000.0]
+    return RoadNetwork(np.array([11, 12, 13, 14]), LAT, LON, u, v, t, length, **kw)
+
+
+class TestTinyGraph:
+    def test_one_way_times_and_road_length(self):
+        net = _tiny()
+        pts = _points(LAT[[2, 3]], LON[[2, 3]], ids=["C", "D"], network="x", kind="locker")
+        acc = net.nearest((LAT[:2], LON[:2]), pts, k=2)
+        assert list(acc.columns) == [
+            "demand_id", "rank", "point_id", "distance_m", "name", "network", "kind",
+            "drive_s", "road_m", "snap_m", "off_road",
+        ]  # fmt: skip
+        assert acc["demand_id"].tolist() == ["0", "0", "1", "1"]
+        assert acc["rank"].tolist() == [1, 2, 1, 2]
+        assert acc["point_id"].tolist() == ["C", "D", "C", "D"]
+        np.testing.assert_allclose(acc["drive_s"], [20, 50, 10, 110])
+        np.testing.assert_allclose(acc["road_m"], [500, 1000, 300, 1200])
+        np.testing.assert_allclose(acc["snap_m"], 0, atol=1e-6)
+        assert acc["name"].tolist() == ["n-C", "n-D", "n-C", "n-D"]
+        assert not acc["off_road"].any()
+
+    def test_parallel_edges_keep_fastest(self):
+        net = _tiny()
+        assert net.n_nodes == 4 and net.n_edges == 6
+        assert "nodes=4" in repr(net) and net.summary()["edges"] == 6
+
+    def test_k_distinct_points_on_same_node_and_missing_ranks(self):
+        net = _tiny()
+        pts = _points(LAT[[2, 2, 3]], LON[[2, 2, 3]], ids=["C1", "C2", "D"])
+        acc = net.nearest((LAT[[1]], LON[[1]]), pts, k=4)
+        assert acc["point_id"].tolist()[:3] == ["C1", "C2", "D"]
+        assert pd.isna(acc["point_id"].iloc[3]) and np.isnan(acc["drive_s"].iloc[3])
+        np.testing.assert_allclose(acc["drive_s"].iloc[:3], [10, 10, 110])
+
+    def test_where_and_max_time(self):
+        net = _tiny()
+        pts = _points(LAT[[2, 3]], LON[[2, 3]], ids=["C", "D"])
+        acc = net.nearest((LAT[:2], LON[:2]), pts, where=KeepIds(["D"]), max_time_s=100)
+        assert acc["point_id"].tolist()[0] == "D"
+        assert pd.isna(acc["point_id"].iloc[1])  # B -> D takes 110 s > 100 s
+        np.testing.assert_allclose(acc["drive_s"].iloc[0], 50)
+
+    def test_off_road_place_is_flagged_not_snapped(self):
+        net = _tiny(max_snap_m=500)
+        pts = _points(LAT[[2]], LON[[2]])
+        far_lat = 45.02  # ~2.2 km north of A
+        acc = net.nearest((np.array([far_lat, 45.0]), np.array([5.0, 5.0])), pts)
+        expected = R * np.radians(far_lat - 45.001)  # nearest node is D
+        np.testing.assert_allclose(acc["snap_m"].iloc[0], expected, rtol=1e-6)
+        assert acc["off_road"].tolist() == [True, False]
+        assert pd.isna(acc["point_id"].iloc[0]) and np.isnan(acc["drive_s"].iloc[0])
+        np.testing.assert_allclose(acc["drive_s"].iloc[1], 20)
+
+    def test_within_sparse_pairs(self):
+        net = _tiny()
+        pts = _points(LAT[[2, 3]], LON[[2, 3]], ids=["C", "D"])
+        pairs = net.within(_demand(LAT, LON), pts, max_time_s=60)
+        got = {(d, p): s for d, p, s in pairs.itertuples(index=False)}
+        assert got == {
+            ("d0", "C"): 20.0, ("d0", "D"): 50.0, ("d1", "C"): 10.0, ("d2", "C"): 0.0,
+            ("d3", "D"): 0.0,
+        }  # fmt: skip
+        assert list(pairs.columns) == ["demand_id", "point_id", "drive_s"]
+
+    def test_isochrones_contain_reachable_nodes(self):
+        net = _tiny()
+        iso = net.isochrones(_points(LAT[[2]], LON[[2]]), minutes=[0.25, 1.5])
+        assert iso.crs == "EPSG:4326" and iso["minutes"].tolist() == [0.25, 1.5]
+        assert iso["nodes"].tolist() == [2, 4]  # B, C within 15 s; all within 90 s
+        big = iso.geometry.iloc[1]
+        assert all(big.contains(gpd.points_from_xy(LON, LAT)))
+        assert iso.geometry.iloc[0].area < big.area
+
+    def test_save_load_round_trip(self, tmp_path):
+        net = _tiny(mode="walk")
+        path = net.save(tmp_path / "tiny.graphml")
+        back = RoadNetwork.load(path)
+        assert back.mode == "walk" and back.n_edges == net.n_edges
+        pts = _points(LAT[[2, 3]], LON[[2, 3]])
+        a = net.nearest((LAT, LON), pts, k=2)
+        b = back.nearest((LAT, LON), pts, k=2)
+        assert "walk_s" in b.columns
+        pd.testing.assert_frame_equal(a, b)
+
+
+class TestRouterOracle:
+    """k nearest distinct sources on random graphs against dense all-pairs Dijkstra."""
+
+    @pytest.mark.parametrize("seed", range(12))
+    def test_random_graphs(self, seed):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(5, 60))
+        m = int(rng.integers(n, 5 * n))
+        u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+        w, length = rng.random(m) * 10 + 0.01, rng.random(m) * 100
+        router = Router(u, v, w, length, n)
+        sources = rng.choice(n, size=int(rng.integers(1, min(n, 8) + 1)), replace=False)
+        k = int(rng.integers(1, 5))
+        limit = np.inf if seed % 2 else float(rng.random() * 20)
+        lab = router.nearest_sources(sources, k, limit)
+        fwd = sp.csr_array((router.fw, (router.fu, router.fv)), shape=(n, n))
+        dist = dijkstra(fwd, indices=np.arange(n))
+        d = dist[:, sources]
+        expected = np.sort(d, axis=1)[:, :k]
+        expected = np.where(expected <= limit, expected, np.inf)
+        if expected.shape[1] < k:
+            pad = np.full((n, k - expected.shape[1]), np.inf)
+            expected = np.hstack([expected, pad])
+        np.testing.assert_allclose(lab.time_s, expected)
+        ok = lab.source >= 0
+        assert (ok == np.isfinite(expected)).all()
+        rows = np.nonzero(ok)[0]
+        np.testing.assert_allclose(d[rows, lab.source[ok]], lab.time_s[ok])
+        for row in lab.source:  # distinct
+            got = row[row >= 0]
+            assert len(set(got.tolist())) == len(got)
+        si, ti, tt = router.pairs_within(sources, np.arange(n), 12.0)
+        want = np.argwhere(d.T <= 12.0)
+        assert sorted(zip(si.tolist(), ti.tolist(), strict=True)) == sorted(
+            map(tuple, want.tolist())
+        )
+        np.testing.assert_allclose(tt, d.T[si, ti])
+
+
+# -- the bundled Andorra extract against networkx --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def andorra() -> RoadNetwork:
+    return RoadNetwork.from_osm_file(OSM / "andorra.osm.gz", mode="drive")
+
+
+@pytest.fixture(scope="module")
+def sample(andorra):
+    rng = np.random.default_rng(7)
+    place_nodes = rng.choice(andorra.n_nodes, 30, replace=False)
+    point_nodes = rng.choice(andorra.n_nodes, 12, replace=False)
+    pts = _points(andorra.lat[point_nodes], andorra.lon[point_nodes])
+    places = _demand(andorra.lat[place_nodes], andorra.lon[place_nodes])
+    return place_nodes, point_nodes, places, pts
+
+
+class TestAndorra:
+    def test_graph_is_timed_and_strongly_connected(self, andorra):
+        G = andorra.graph
+        assert 1000 < andorra.n_nodes < 2000
+        assert nx.is_strongly_connected(G)
+        times = np.array([d["travel_time"] for _, _, d in G.edges(data=True)])
+        assert np.isfinite(times).all() and (times > 0).all()
+        hw = {d["highway"] if isinstance(d["highway"], str) else d["highway"][0]
+              for _, _, d in G.edges(data=True)}  # fmt: skip
+        assert hw <= set(_build.DRIVE_HIGHWAYS)
+
+    def test_nearest_matches_networkx(self, andorra, sample):
+        place_nodes, point_nodes, places, pts = sample
+        acc = andorra.nearest(places, pts, k=3)
+        assert len(acc) == 3 * len(places)
+        G, ids = andorra.graph, andorra.node_id
+        got = acc["drive_s"].to_numpy().reshape(-1, 3)
+        road = acc["road_m"].to_numpy().reshape(-1, 3)
+        point_of = dict(zip(pts["point_id"], point_nodes, strict=True))
+        for i, node in enumerate(place_nodes):
+            lengths = nx.shortest_path_length(G, source=ids[node], weight="travel_time")
+            t = np.sort([lengths[ids[p]] for p in point_nodes])[:3]
+            np.testing.assert_allclose(got[i], t, rtol=1e-9, atol=1e-6)
+            # road_m = length along the fastest path found by networkx
+            target = ids[point_of[acc["point_id"].iloc[3 * i]]]
+            path = nx.shortest_path(G, ids[node], target, weight="travel_time")
+            metres = sum(
+                min(G[a][b].values(), key=lambda e: e["travel_time"])["length"]
+                for a, b in zip(path[:-1], path[1:], strict=True)
+            )
+            np.testing.assert_allclose(road[i, 0], metres, rtol=1e-9, atol=1e-6)
+
+    def test_within_matches_networkx(self, andorra, sample):
+        _, point_nodes, places, pts = sample
+        limit = 600.0
+        pairs = andorra.within(places, pts, max_time_s=limit)
+        G, ids = andorra.graph, andorra.node_id
+        Grev = G.reverse(copy=False)
+        place_of = dict(zip(ids[sample[0]], places["demand_id"], strict=True))
+        want = {}
+        for pid, p in zip(pts["point_id"], point_nodes, strict=True):
+            reach = nx.single_source_dijkstra_path_length(
+                Grev, ids[p], cutoff=limit, weight="travel_time"
+            )
+            for node, t in reach.items():
+                if node in place_of:
+                    want[(place_of[node], pid)] = t
+        got = {(d, p): t for d, p, t in pairs.itertuples(index=False)}
+        assert got.keys() == want.keys()
+        np.testing.assert_allclose([got[x] for x in want], list(want.values()), rtol=1e-9)
+
+    def test_isochrones_grow_with_time(self, andorra, sample):
+        _, _, _, pts = sample
+        iso = andorra.isochrones(pts.head(2), minutes=[5, 10])
+        assert len(iso) == 4 and iso.geometry.is_valid.all()
+        nodes = iso["nodes"].to_numpy().reshape(2, 2)
+        assert (nodes[:, 0] <= nodes[:, 1]).all() and (nodes[:, 0] >= 1).all()
+
+
+class TestOtherExtracts:
+    def test_walk_mode_monaco_is_symmetric_and_constant_speed(self):
+        net = RoadNetwork.from_osm_file(OSM / "monaco.osm.gz", mode="walk")
+        G = net.graph
+        speeds = {d["speed_kph"] for _, _, d in G.edges(data=True)}
+        assert speeds == {_build.WALK_SPEED_KMH}
+        rng = np.random.default_rng(3)
+        a, b = rng.choice(net.n_nodes, 2, replace=False)
+        pts = _points(net.lat[[b]], net.lon[[b]])
+        acc = net.nearest((net.lat[[a]], net.lon[[a]]), pts)
+        back = net.nearest((net.lat[[b]], net.lon[[b]]), _points(net.lat[[a]], net.lon[[a]]))
+        want = nx.shortest_path_length(G, net.node_id[a], net.node_id[b], weight="travel_time")
+        np.testing.assert_allclose(acc["walk_s"].iloc[0], want)
+        np.testing.assert_allclose(back["walk_s"].iloc[0], want)
+        np.testing.assert_allclose(acc["road_m"].iloc[0] / want, _build.WALK_SPEED_KMH / 3.6)
+
+    def test_saint_barthelemy_clipped_boundaries_are_not_roads(self):
+        path = OSM / "saint_barthelemy.osm.gz"
+        with pytest.raises(ValueError, match="missing nodes"):
+            ox.graph_from_xml(path)  # raw osmnx chokes on the 5 clipped boundary ways
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            net = RoadNetwork.from_osm_file(path)
+        assert 500 < net.n_nodes < 1000
+
+    def test_clipped_road_is_dropped_with_warning(self, tmp_path):
+        xml = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+ <node id="1" lat="45.0" lon="5.0"/><node id="2" lat="45.0" lon="5.01"/>
+ <node id="3" lat="45.01" lon="5.01"/>
+ <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>
+ <way id="11"><nd ref="2"/><nd ref="3"/><tag k="highway" v="primary"/></way>
+ <way id="12"><nd ref="3"/><nd ref="99"/><tag k="highway" v="primary"/></way>
+ <way id="13"><nd ref="1"/><nd ref="3"/><tag k="building" v="yes"/></way>
+</osm>"""
+        path = tmp_path / "clipped.osm"
+        path.write_text(xml)
+        with pytest.warns(ClippedExtractWarning, match="dropped 1 drive way"):
+            net = RoadNetwork.from_osm_file(path)
+        assert net.n_nodes == 2 and net.n_edges == 2  # node 2 simplified away
+        acc = net.nearest((np.array([45.0]), np.array([5.0])), _points([45.01], [5.01]))
+        east, north = R * np.radians(0.01) * np.cos(np.radians(45.0)), R * np.radians(0.01)
+        np.testing.assert_allclose(acc["road_m"].iloc[0], east + north, rtol=1e-3)
+        assert 0 < acc["drive_s"].iloc[0] < acc["road_m"].iloc[0] / (20 / 3.6)
+
+
+class TestErrors:
+    def test_bad_files(self, tmp_path):
+        with pytest.raises(NetworkError, match="not found"):
+            RoadNetwork.from_osm_file(tmp_path / "nope.osm.gz")
+        (tmp_path / "x.csv").write_text("a\n")
+        with pytest.raises(NetworkError, match="expected an OSM extract"):
+            RoadNetwork.from_osm_file(tmp_path / "x.csv")
+        (tmp_path / "empty.osm").write_text("<?xml version='1.0'?><osm version='0.6'></osm>")
+        with pytest.raises(NetworkError, match="no drive roads"):
+            RoadNetwork.from_osm_file(tmp_path / "empty.osm")
+        with pytest.raises(NetworkError, match="not found"):
+            RoadNetwork.load(tmp_path / "none.graphml")
+
+    def test_bad_parameters(self):
+        net = _tiny()
+        pts = _points(LAT[[2]], LON[[2]])
+        with pytest.raises(ParameterError, match="mode"):
+            RoadNetwork.from_osm_file(OSM / "monaco.osm.gz", mode="bike")
+        with pytest.raises(ParameterError, match="k must be"):
+            net.nearest((LAT, LON), pts, k=0)
+        with pytest.raises(ParameterError, match="max_time_s"):
+            net.nearest((LAT, LON), pts, max_time_s=-1)
+        with pytest.raises(ParameterError, match="finite"):
+            net.within((LAT, LON), pts, max_time_s=None)
+        with pytest.raises(InputError, match="no CRS"):
+            net.nearest(gpd.GeoDataFrame(geometry=gpd.points_from_xy([5], [45])), pts)
+        with pytest.raises(InputError, match="point_id"):
+            net.nearest((LAT, LON), pts.drop(columns="point_id"))
+        with pytest.raises(ParameterError, match="shape"):
+            net.nearest((LAT, LON), pts, where=_BadMask())
+
+    def test_offline_without_cache_fails_fast(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(_build, "is_online", lambda url, timeout_s: False)
+        start = time.perf_counter()
+        with pytest.raises(NetworkError, match="no cached road graph.*offline"):
+            RoadNetwork.from_place("Andorra la Vella, Andorra", cache_dir=tmp_path)
+        with pytest.raises(NetworkError, match="no cached road graph"):
+            RoadNetwork.from_bbox((1.4, 42.4, 1.6, 42.6), cache_dir=tmp_path)
+        assert time.perf_counter() - start < 2.0
+
+    def test_cached_graph_needs_no_download(self, tmp_path, monkeypatch):
+        def fail(*args, **kwargs):
+            raise AssertionError("must not download when cached")
+
+        monkeypatch.setattr(_build, "download_graph", fail)
+        _tiny().save(_build.cache_path(tmp_path, "Somewhere", "drive"))
+        net = RoadNetwork.from_place("Somewhere", cache_dir=tmp_path)
+        assert net.n_nodes == 4
+
+    def test_download_is_cached(self, tmp_path, monkeypatch):
+        calls = []
+
+        def fake(kind, query, mode, timeout_s):
+            calls.append((kind, query, mode))
+            G = _tiny().to_networkx().copy()
+            for _, _, d in G.edges(data=True):
+                d["highway"] = "residential"
+            return G
+
+        monkeypatch.setattr(_build, "download_graph", fake)
+        a = RoadNetwork.from_bbox((5.0, 45.0, 5.01, 45.01), cache_dir=tmp_path)
+        b = RoadNetwork.from_bbox((5.0, 45.0, 5.01, 45.01), cache_dir=tmp_path)
+        assert len(calls) == 1 and a.n_edges == b.n_edges == 6
+
+
+class _BadMask:
+    def mask(self, points):
+        return np.ones(len(points) + 1, dtype=bool)
