@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -17,105 +17,13 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from ..errors import InputError, NetworkError, ParameterError
-from ..schema import CRS, EARTH_RADIUS_M
+from ..errors import NetworkError, ParameterError
+from ..schema import CRS
 from . import _build
+from . import _inputs as _in
 from ._search import Router
 
 logger = logging.getLogger(__name__)
-
-_POINT_INFO = ("name", "network", "kind")
-
-
-class _Where(Protocol):
-    def mask(self, points: Any) -> np.ndarray: ...
-
-
-def _xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Earth-centred coordinates in metres on the sphere of radius EARTH_RADIUS_M."""
-    la, lo = np.radians(lat), np.radians(lon)
-    c = np.cos(la)
-    return EARTH_RADIUS_M * np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
-
-
-def _chord_to_arc(chord_m: np.ndarray) -> np.ndarray:
-    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(chord_m / (2.0 * EARTH_RADIUS_M), 0.0, 1.0))
-
-
-def _haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
-def _latlon_of(frame: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-    if frame.crs is None:
-        raise InputError(f"{what}: GeoDataFrame has no CRS; expected {CRS} (set it explicitly)")
-    geom = frame.geometry
-    if not geom.crs.equals(CRS):
-        geom = geom.to_crs(CRS)
-    if len(geom) and not (geom.geom_type == "Point").all():
-        bad = np.flatnonzero((geom.geom_type != "Point").to_numpy())[:5]
-        raise InputError(f"{what}: geometry must be points; not a point on rows {bad.tolist()}")
-    lat, lon = geom.y.to_numpy(dtype=float), geom.x.to_numpy(dtype=float)
-    if not (np.isfinite(lat).all() and np.isfinite(lon).all()):
-        bad = np.flatnonzero(~(np.isfinite(lat) & np.isfinite(lon)))[:5]
-        raise InputError(f"{what}: empty or non-finite coordinates on rows {bad.tolist()}")
-    return lat, lon
-
-
-def _places(places: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(demand_id as str, lat, lon) of a demand GeoDataFrame or a (lat, lon) pair of arrays."""
-    if isinstance(places, gpd.GeoDataFrame):
-        lat, lon = _latlon_of(places, "places")
-        ids = places["demand_id"] if "demand_id" in places.columns else places.index.to_series()
-        return ids.astype(str).to_numpy(dtype=object), lat, lon
-    if isinstance(places, tuple) and len(places) == 2:
-        lat = np.atleast_1d(np.asarray(places[0], dtype=float))
-        lon = np.atleast_1d(np.asarray(places[1], dtype=float))
-        if lat.shape != lon.shape or lat.ndim != 1:
-            raise InputError(
-                f"places: lat and lon must have one shape, got {lat.shape}, {lon.shape}"
-            )
-        bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-        if bad.any():
-            raise InputError(f"places: invalid coordinates at {np.flatnonzero(bad)[:5].tolist()}")
-        return np.arange(len(lat)).astype(str).astype(object), lat, lon
-    raise InputError(
-        f"places must be a GeoDataFrame or a (lat, lon) tuple, got {type(places).__name__}"
-    )
-
-
-def _points(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if not isinstance(points, gpd.GeoDataFrame):
-        raise InputError(f"points must be a GeoDataFrame, got {type(points).__name__}")
-    if "point_id" not in points.columns:
-        raise InputError("points: missing column 'point_id'")
-    lat, lon = _latlon_of(points, "points")
-    return points["point_id"].astype(str).to_numpy(dtype=object), lat, lon
-
-
-def _eligible(points: gpd.GeoDataFrame, where: _Where | None) -> np.ndarray:
-    if where is None:
-        return np.ones(len(points), dtype=bool)
-    mask = np.array(where.mask(points), dtype=bool)
-    if mask.shape != (len(points),):
-        raise ParameterError(
-            f"where.mask(points) gave shape {mask.shape}, expected ({len(points)},)"
-        )
-    return mask
-
-
-def _check_time(max_time_s: float | None, name: str = "max_time_s") -> float:
-    if max_time_s is None:
-        return np.inf
-    value = float(max_time_s)
-    if not value > 0:
-        raise ParameterError(f"{name} must be > 0 seconds, got {max_time_s!r}")
-    return value
 
 
 class RoadNetwork:
@@ -190,7 +98,7 @@ class RoadNetwork:
         self.graph = graph
         self.time_column = f"{mode}_s"
         self._router = Router(u, v, time_s, length_m, n)
-        self._xyz = _xyz(self.lat, self.lon)
+        self._xyz = _in.xyz(self.lat, self.lon)
         self._tree = cKDTree(self._xyz)
         # straight-line metres per second an edge can cover at most (bounds bounded searches)
         ru, rv = self._router.fu, self._router.fv
@@ -430,13 +338,13 @@ class RoadNetwork:
         """Nearest graph node of each coordinate and its great-circle distance in metres."""
         lat = np.atleast_1d(np.asarray(lat, dtype=float))
         lon = np.atleast_1d(np.asarray(lon, dtype=float))
-        chord, node = self._tree.query(_xyz(lat, lon))
-        return np.asarray(node, dtype=np.int64), _chord_to_arc(np.asarray(chord))
+        chord, node = self._tree.query(_in.xyz(lat, lon))
+        return np.asarray(node, dtype=np.int64), _in.chord_to_arc(np.asarray(chord))
 
-    def _sources(self, points: gpd.GeoDataFrame, where: _Where | None):
+    def _sources(self, points: gpd.GeoDataFrame, where: _in.Where | None):
         """Eligible on-road points: their distinct nodes and a node → points grouping."""
-        pid, plat, plon = _points(points)
-        usable = _eligible(points, where)
+        pid, plat, plon = _in.points_latlon(points)
+        usable = _in.eligible(points, where)
         node, snap_m = self.snap(plat, plon) if len(pid) else (np.array([], np.int64), np.array([]))
         off = usable & (snap_m > self.max_snap_m)
         if off.any():
@@ -459,7 +367,7 @@ class RoadNetwork:
         self,
         places: Any,
         points: gpd.GeoDataFrame,
-        where: _Where | None = None,
+        where: _in.Where | None = None,
         k: int = 1,
         max_time_s: float | None = None,
     ) -> pd.DataFrame:
@@ -495,8 +403,8 @@ class RoadNetwork:
         """
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise ParameterError(f"k must be an integer >= 1, got {k!r}")
-        limit = _check_time(max_time_s)
-        ids, lat, lon = _places(places)
+        limit = _in.check_time(max_time_s)
+        ids, lat, lon = _in.places_latlon(places)
         pid, plat, plon, src_nodes, grouped, start = self._sources(points, where)
         node, snap_m = self.snap(lat, lon) if len(ids) else (np.array([], np.int64), np.array([]))
         off = snap_m > self.max_snap_m
@@ -533,7 +441,7 @@ class RoadNetwork:
 
         safe = best.clip(0)
         plc = np.repeat(np.arange(m), k)
-        dist = np.where(found, _haversine_m(lat[plc], lon[plc], plat[safe], plon[safe]), np.nan)
+        dist = np.where(found, _in.haversine_m(lat[plc], lon[plc], plat[safe], plon[safe]), np.nan)
         table = pd.DataFrame(
             {
                 "demand_id": pd.array(ids[plc], dtype="str"),
@@ -544,7 +452,7 @@ class RoadNetwork:
                 "distance_m": dist,
             }
         )
-        for col in _POINT_INFO:
+        for col in _in.POINT_INFO:
             if col in points.columns and len(pid):
                 values = points[col].astype("str").to_numpy(dtype=object)[safe]
                 table[col] = pd.array(np.where(found, values, None), dtype="str")
@@ -561,7 +469,7 @@ class RoadNetwork:
         places: Any,
         points: gpd.GeoDataFrame,
         max_time_s: float,
-        where: _Where | None = None,
+        where: _in.Where | None = None,
     ) -> pd.DataFrame:
         """Every (place, eligible point) pair with travel time place → point ≤ ``max_time_s``.
 
@@ -575,10 +483,10 @@ class RoadNetwork:
             ``demand_id, point_id, drive_s`` (or ``walk_s``, seconds), sorted by place order
             then time then point order.
         """
-        limit = _check_time(max_time_s)
+        limit = _in.check_time(max_time_s)
         if not np.isfinite(limit):
             raise ParameterError("within() needs a finite max_time_s")
-        ids, lat, lon = _places(places)
+        ids, lat, lon = _in.places_latlon(places)
         pid, _, _, src_nodes, grouped, start = self._sources(points, where)
         node, snap_m = self.snap(lat, lon) if len(ids) else (np.array([], np.int64), np.array([]))
         on = np.flatnonzero(snap_m <= self.max_snap_m)
@@ -631,7 +539,7 @@ class RoadNetwork:
         mins = np.unique(np.atleast_1d(np.asarray(minutes, dtype=float)))
         if mins.size == 0 or not (mins > 0).all():
             raise ParameterError(f"minutes must be positive numbers, got {minutes!r}")
-        pid, plat, plon = _points(points)
+        pid, plat, plon = _in.points_latlon(points)
         node, snap_m = self.snap(plat, plon) if len(pid) else (np.array([], np.int64), np.array([]))
         keep = np.flatnonzero(snap_m <= self.max_snap_m)
         utm = gpd.GeoSeries(
