@@ -182,8 +182,8 @@ class Schedules:
                     owner.append(i)
                     begins.append(a)
                     ends.append(end if b is None else b)
-        as_ns = np.array(begins, dtype="datetime64[ns]").astype(np.int64)
-        bs_ns = np.array(ends, dtype="datetime64[ns]").astype(np.int64)
+        as_ns = _ns_array(begins)
+        bs_ns = _ns_array(ends)
         lo, hi = _to_ns(start), _to_ns(end)
         return (np.asarray(owner, dtype=np.int64), np.clip(as_ns, lo, hi), np.clip(bs_ns, lo, hi))
 
@@ -218,10 +218,15 @@ class Schedules:
         i0 = np.searchsorted(sorted_ns, begin, side="left")
         i1 = np.searchsorted(sorted_ns, stop, side="left")
         keep = i1 > i0
-        diff = np.zeros((d, t + 1), dtype=np.int32)
-        np.add.at(diff, (owner[keep], i0[keep]), 1)
-        np.add.at(diff, (owner[keep], i1[keep]), -1)
-        in_sorted = np.cumsum(diff[:, :t], axis=1) > 0
+        width = t + 1
+        owner, i0, i1 = owner[keep], i0[keep], i1[keep]
+        size = d * width
+        diff = np.bincount(owner * width + i0, minlength=size) - np.bincount(
+            owner * width + i1, minlength=size
+        )
+        in_sorted = np.cumsum(diff.reshape(d, width)[:, :t], axis=1) > 0
+        if (order == np.arange(t)).all():
+            return in_sorted
         out = np.empty_like(in_sorted)
         out[:, order] = in_sorted
         return out
@@ -241,6 +246,13 @@ def _check_unknown(unknown: str) -> bool:
     if unknown not in UNKNOWN_POLICIES:
         raise ParameterError(f"unknown={unknown!r}: expected one of {UNKNOWN_POLICIES}")
     return unknown == "include"
+
+
+def _ns_array(values: list[dt.datetime]) -> np.ndarray:
+    """Naive datetimes → int64 nanoseconds since the epoch (vectorized by pandas)."""
+    if not values:
+        return np.empty(0, dtype=np.int64)
+    return pd.DatetimeIndex(values).as_unit("ns").asi8
 
 
 def _to_ns(value: dt.datetime) -> int:
