@@ -1,0 +1,534 @@
+"""``assess``: who is covered by a service standard, overall, per area, per class and per window.
+
+One call answers "who is badly served, where, and when":
+
+1. a radius query (:meth:`relaynet.nearest.Locator.within_arrays`) gives every
+   (place, eligible point) pair within the standard's straight-line reach — the
+   *covering pairs*; with a :class:`relaynet.network.RoadNetwork` and a drive-time
+   standard, the road pairs (:meth:`RoadNetwork.within`) join them (``combine="any"``:
+   union; ``"all"``: pairs within both);
+2. the nearest eligible point of a covered place is its closest pair; only uncovered
+   places need a nearest-point query (:meth:`Locator.query`);
+3. time windows reuse the same pairs, filtered by each window's eligibility mask, so
+   four windows cost four cheap filters rather than four radius queries.
+
+Without a road graph a drive-time standard uses an *estimated* drive time
+(:class:`~relaynet.coverage.estimate.DriveEstimate`: straight line × 1.3 at 50 km/h);
+the result says so in :attr:`Assessment.drive_time_source`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..eligibility import Eligibility
+from ..errors import ParameterError
+from ..nearest import Locator, _geo_latlon
+from ..schema import DENSITY_CLASSES
+from ..standard import Standard
+from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
+from .estimate import DriveEstimate
+from .kpis import kpi_dict, kpi_table
+from .networks import network_codes, network_contribution, networks_per_place
+from .windows import TIME_WINDOWS, describe_window
+
+log = logging.getLogger(__name__)
+
+Where = Eligibility | np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Result of :func:`assess` (frozen; tables are pandas objects — do not mutate them).
+
+    Attributes
+    ----------
+    standard
+        The service standard.
+    access
+        One row per demand place, in demand order: ``demand_id``, ``name``, the ``by``
+        column, ``density_class``, ``weight``, ``lat``, ``lon`` (degrees), ``point_id``,
+        ``network`` (nearest eligible point by straight line), ``distance_m``
+        (great-circle metres, NaN when no point is eligible), ``drive_s`` (seconds:
+        road time to the fastest point with a road network, else *estimated*),
+        ``covered`` (bool), ``n_points`` (eligible points within the standard),
+        ``n_networks`` (distinct networks among them).
+    kpis
+        One row ``"all"`` with :data:`~relaynet.coverage.kpis.KPI_COLUMNS`.
+    by_area, by_density
+        Same KPIs per value of ``by`` and per density class.
+    windows
+        KPIs per time window and density group: columns ``window``, ``description``,
+        ``group`` (``"all"``, ``"urban"``, ``"intermediate"``, ``"rural"``) then the KPIs.
+    window_access
+        Per window, a table aligned with ``access``: ``point_id``, ``distance_m``,
+        ``drive_s``, ``covered``, ``n_points``, ``n_networks``.
+    networks
+        Coverage per network alone and marginal contribution (see
+        :func:`~relaynet.coverage.networks.network_contribution`).
+    by
+        Name of the area column.
+    where
+        Description of the base eligibility.
+    drive_time_source
+        ``"estimated"`` (straight line × detour at a fixed speed) or ``"road_network"``.
+    drive_estimate
+        Parameters of the estimate (used for the standard when ``"estimated"``).
+    demand_resolution
+        What one demand point stands for, and the bias it implies.
+    n_points, n_eligible
+        Points given, and eligible under ``where``.
+    timings
+        Seconds per stage.
+    """
+
+    standard: Standard
+    access: pd.DataFrame
+    kpis: pd.DataFrame
+    by_area: pd.DataFrame
+    by_density: pd.DataFrame
+    windows: pd.DataFrame
+    window_access: Mapping[str, pd.DataFrame]
+    networks: pd.DataFrame
+    by: str
+    where: str
+    drive_time_source: str
+    drive_estimate: DriveEstimate
+    demand_resolution: str
+    n_points: int
+    n_eligible: int
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def share_covered(self) -> float:
+        """Share of the total weight covered (0–1)."""
+        return float(self.kpis["share_covered"].iloc[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary: standard, parameters, overall / per-class / per-window KPIs."""
+        standard = {
+            "label": self.standard.label,
+            "distance_m": self.standard.distance_m,
+            "drive_s": self.standard.drive_s,
+            "combine": self.standard.combine,
+        }
+        windows = {}
+        for name, group in self.windows.groupby("window", sort=False):
+            windows[str(name)] = {
+                "description": str(group["description"].iloc[0]),
+                **{
+                    str(row["group"]): kpi_dict(row.drop(["window", "description", "group"]))
+                    for _, row in group.iterrows()
+                },
+            }
+        return {
+            "standard": standard,
+            "where": self.where,
+            "drive_time_source": self.drive_time_source,
+            "drive_time_estimate": self.drive_estimate.describe()
+            if self.drive_time_source == "estimated"
+            else None,
+            "demand_resolution": self.demand_resolution,
+            "n_places": int(len(self.access)),
+            "n_points": self.n_points,
+            "n_eligible_points": self.n_eligible,
+            "overall": kpi_dict(self.kpis.iloc[0]),
+            "by_density": {str(k): kpi_dict(r) for k, r in self.by_density.iterrows()},
+            "windows": windows,
+            "networks": [
+                {
+                    k: (v if not isinstance(v, float) or np.isfinite(v) else None)
+                    for k, v in r.items()
+                }
+                for r in self.networks.to_dict("records")
+            ],
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+@dataclass
+class _Context:
+    lat: np.ndarray
+    lon: np.ndarray
+    locator: Locator
+    points: gpd.GeoDataFrame
+    net_code: np.ndarray
+    n_net: int
+    standard: Standard
+    estimate: DriveEstimate
+    network: Any
+    radius_m: float | None
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    point_index: pd.Index
+
+
+def _straight_radius(standard: Standard, estimate: DriveEstimate, network) -> float | None:
+    """Straight-line reach of the standard (metres), ``None`` when it has none."""
+    distance = standard.distance_m
+    if standard.drive_s is None or network is not None:
+        return distance
+    reach = estimate.max_distance_m(standard.drive_s)
+    if distance is None:
+        return reach
+    return max(distance, reach) if standard.combine == "any" else min(distance, reach)
+
+
+def _pair_keys(place: np.ndarray, row: np.ndarray, n_points: int) -> np.ndarray:
+    return place.astype(np.int64) * np.int64(n_points) + row
+
+
+def _road_pairs(ctx: _Context, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sub = ctx.points[mask]
+    pairs = ctx.network.within((ctx.lat, ctx.lon), sub, ctx.standard.drive_s)
+    place = pairs["demand_id"].astype(np.int64).to_numpy()
+    row = ctx.point_index.get_indexer(pairs["point_id"].astype(str))
+    return place, row.astype(np.int64)
+
+
+def _evaluate(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
+    """Nearest point, coverage and counts of every place for one eligibility mask."""
+    n = len(ctx.lat)
+    n_pts = len(ctx.points)
+    place, row, dist = ctx.pairs
+    keep = mask[row]
+    place, row, dist = place[keep], row[keep], dist[keep]
+    # nearest by straight line: first pair of each place (pairs sorted by place, distance)
+    nearest_row = np.full(n, -1, dtype=np.int64)
+    nearest_m = np.full(n, np.nan)
+    if len(place):
+        first = np.r_[True, place[1:] != place[:-1]]
+        nearest_row[place[first]] = row[first]
+        nearest_m[place[first]] = dist[first]
+    rest = np.flatnonzero(nearest_row < 0)
+    if len(rest) and mask.any():
+        rows, metres = ctx.locator.query(ctx.lat[rest], ctx.lon[rest], k=1, where=mask)
+        nearest_row[rest], nearest_m[rest] = rows[:, 0], metres[:, 0]
+    # covering pairs
+    cover_place, cover_row = place, row
+    std = ctx.standard
+    out: dict[str, Any] = {}
+    if ctx.network is not None:
+        if std.drive_s is not None:
+            road_place, road_row = _road_pairs(ctx, mask) if mask.any() else (row[:0], row[:0])
+            if std.distance_m is None:
+                cover_place, cover_row = road_place, road_row
+            else:
+                a = _pair_keys(place, row, n_pts)
+                b = _pair_keys(road_place, road_row, n_pts)
+                keys = np.union1d(a, b) if std.combine == "any" else np.intersect1d(a, b)
+                cover_place, cover_row = keys // n_pts, keys % n_pts
+        else:
+            cover_place, cover_row = place, row
+        road = ctx.network.nearest((ctx.lat, ctx.lon), ctx.points[mask], k=1)
+        out["drive_s"] = road[ctx.network.time_column].to_numpy(float)
+        out["road_m"] = road["road_m"].to_numpy(float)
+    else:
+        out["drive_s"] = ctx.estimate.drive_s(nearest_m)
+    n_points = np.bincount(cover_place, minlength=n).astype(np.int64)
+    out.update(
+        nearest_row=nearest_row,
+        distance_m=nearest_m,
+        covered=n_points > 0,
+        n_points=n_points,
+        n_networks=networks_per_place(cover_place, ctx.net_code[cover_row], n, ctx.n_net),
+        cover_place=cover_place,
+        cover_row=cover_row,
+    )
+    return out
+
+
+class _Stopwatch:
+    """Seconds per stage, logged; calls ``progress(stage)`` as each stage starts."""
+
+    def __init__(self, progress: Callable[[str], None] | None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self._started: dict[str, float] = {}
+
+    def start(self, name: str) -> None:
+        if self.progress is not None:
+            self.progress(name)
+        self._started[name] = time.perf_counter()
+
+    def stop(self, name: str) -> None:
+        self.timings[name] = time.perf_counter() - self._started.pop(name)
+        log.info("coverage: %s %.3f s", name, self.timings[name])
+
+
+def _point_labels(point_id: np.ndarray, rows: np.ndarray):
+    """Point ids of ``rows`` (``-1`` → missing): categorical when ids are unique."""
+    index = pd.Index(point_id)
+    if index.is_unique:
+        return pd.Categorical.from_codes(rows, categories=index)
+    found = rows >= 0
+    return pd.array(np.where(found, point_id[np.maximum(rows, 0)], None), dtype="str")
+
+
+def _demand_ids(demand: gpd.GeoDataFrame) -> np.ndarray:
+    ids = demand["demand_id"] if "demand_id" in demand.columns else demand.index.to_series()
+    return ids.astype(str).to_numpy(object)
+
+
+def _weights(demand: pd.DataFrame) -> np.ndarray:
+    if "weight" not in demand.columns:
+        return np.ones(len(demand))
+    weight = pd.to_numeric(demand["weight"], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(weight) & (weight >= 0))
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5].tolist()
+        raise ParameterError(
+            f"demand: weight missing, negative or not a number on rows {rows} "
+            "(expected people/orders ≥ 0)"
+        )
+    return weight
+
+
+def _mask_of(locator: Locator, where: Where, what: str) -> np.ndarray:
+    if where is not None and not isinstance(where, Eligibility | np.ndarray):
+        raise ParameterError(
+            f"{what}: expected an Eligibility or a boolean mask over the points, "
+            f"got {type(where).__name__}"
+        )
+    mask = locator.mask(where)
+    return np.ones(len(locator), dtype=bool) if mask is None else np.asarray(mask, bool)
+
+
+def _resolution(demand: gpd.GeoDataFrame, weight: np.ndarray) -> str:
+    n = len(demand)
+    mean = weight.sum() / n if n else 0.0
+    source = ""
+    if "location_source" in demand.columns:
+        counts = demand["location_source"].astype(str).value_counts()
+        source = " (" + ", ".join(f"{k}: {v}" for k, v in counts.items()) + ")"
+    return (
+        f"{n} demand points{source}, mean weight {mean:,.0f}; all the weight of a place "
+        "sits at its one point, so coarse places such as communes placed at their town "
+        "hall overstate access compared with a finer population grid (e.g. INSEE 200 m "
+        "squares), where outlying hamlets are farther from the points"
+    )
+
+
+def assess(
+    demand: gpd.GeoDataFrame,
+    points: gpd.GeoDataFrame,
+    standard: Standard | str,
+    where: Where = None,
+    *,
+    by: str = "area_id",
+    windows: Mapping[str, Eligibility] | None = TIME_WINDOWS,
+    network=None,
+    drive_estimate: DriveEstimate | None = None,
+    density_thresholds: DensityThresholds = DEFAULT_THRESHOLDS,
+    locator: Locator | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Assessment:
+    """Coverage of ``demand`` by the eligible ``points`` under a service ``standard``.
+
+    Parameters
+    ----------
+    demand
+        Demand places (canonical demand schema, Point geometries, any CRS with a CRS set):
+        ``weight`` (people; 1 each when absent), ``demand_id`` (else the index), the
+        ``by`` column; ``density_class`` is derived from ``weight / area_km2`` where
+        missing (:func:`~relaynet.coverage.density.classify_density`).
+    points
+        Relay points (canonical point schema); ``network`` groups them for the per-network
+        table; ``opening_hours`` is needed by the time windows.
+    standard
+        :class:`~relaynet.standard.Standard` or its text (``"5km|20min"``).
+    where
+        Base eligibility (Eligibility or boolean mask over ``points``); every window is
+        evaluated on top of it.
+    by
+        Demand column for per-area KPIs (``"area_id"``: département for the bundled data).
+    windows
+        ``{name: Eligibility}`` time windows (default: the four of
+        :data:`~relaynet.coverage.windows.TIME_WINDOWS`); ``None`` or ``{}`` for none.
+    network
+        Optional :class:`relaynet.network.RoadNetwork`: drive times by road. Without it,
+        drive times are estimated with ``drive_estimate``.
+    drive_estimate
+        Detour factor and speed of estimated drive times (default ×1.3 at 50 km/h).
+    density_thresholds
+        People per km² for derived density classes.
+    locator
+        A :class:`~relaynet.nearest.Locator` already built on ``points`` (reused).
+    progress
+        Called with the name of each stage as it starts (progress bars in the CLI).
+
+    Returns
+    -------
+    Assessment
+    """
+    watch = _Stopwatch(progress)
+    stage, done = watch.start, watch.stop
+
+    stage("prepare")
+    if isinstance(standard, str):
+        standard = Standard.parse(standard)
+    if not isinstance(standard, Standard):
+        raise ParameterError(
+            f"standard: expected a Standard or text such as '5km|20min', got {standard!r}"
+        )
+    if not isinstance(demand, gpd.GeoDataFrame):
+        raise ParameterError("demand: expected a GeoDataFrame (see relaynet.load_demand)")
+    if not isinstance(points, gpd.GeoDataFrame):
+        raise ParameterError("points: expected a GeoDataFrame (see relaynet.load_points)")
+    if by not in demand.columns:
+        raise ParameterError(
+            f"by={by!r}: demand has no such column; columns are {list(demand.columns)}"
+        )
+    estimate = drive_estimate if drive_estimate is not None else DriveEstimate()
+    if network is not None and getattr(network, "mode", "drive") != "drive":
+        log.warning("network mode is %r: 'drive_s' holds its travel times", network.mode)
+    lat, lon = _geo_latlon(demand, "demand")
+    weight = _weights(demand)
+    if locator is None:
+        locator = Locator(points)
+    elif locator.points_ is not points:
+        raise ParameterError("locator: was built on other points than those given")
+    base = _mask_of(locator, where, "where")
+    net_code, net_names = network_codes(points)
+    density = classify_density(demand, density_thresholds).to_numpy(object)
+    done("prepare")
+
+    stage("radius query")
+    radius = _straight_radius(standard, estimate, network)
+    if radius is not None and base.any():
+        pairs = locator.within_arrays(lat, lon, radius, where=base)
+    else:
+        pairs = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    ctx = _Context(
+        lat=lat,
+        lon=lon,
+        locator=locator,
+        points=points,
+        net_code=net_code,
+        n_net=len(net_names),
+        standard=standard,
+        estimate=estimate,
+        network=network,
+        radius_m=radius,
+        pairs=pairs,
+        point_index=pd.Index(points["point_id"].astype(str)),
+    )
+    done("radius query")
+
+    stage("coverage")
+    main = _evaluate(ctx, base)
+    point_id = points["point_id"].astype(str).to_numpy(object)
+    network_name = net_names.to_numpy(object)[net_code]
+    found = main["nearest_row"] >= 0
+    safe = np.where(found, main["nearest_row"], 0)
+    columns: dict[str, Any] = {"demand_id": pd.array(_demand_ids(demand), dtype="str")}
+    if "name" in demand.columns:
+        columns["name"] = demand["name"].to_numpy(object)
+    columns[by] = demand[by].to_numpy(object)
+    for extra in ("area_id", "area_name"):
+        if extra != by and extra in demand.columns:
+            columns[extra] = demand[extra].to_numpy(object)
+    columns.update(
+        density_class=density,
+        weight=weight,
+        lat=lat,
+        lon=lon,
+        point_id=pd.array(np.where(found, point_id[safe], None), dtype="str"),
+        network=pd.array(np.where(found, network_name[safe], None), dtype="str"),
+        distance_m=main["distance_m"],
+        drive_s=main["drive_s"],
+    )
+    if "road_m" in main:
+        columns["road_m"] = main["road_m"]
+    columns.update(
+        covered=main["covered"], n_points=main["n_points"], n_networks=main["n_networks"]
+    )
+    access = pd.DataFrame(columns)
+    done("coverage")
+
+    stage("kpis")
+    kpis = kpi_table(access)
+    by_area = kpi_table(access, by)
+    by_density = kpi_table(access, "density_class")
+    order = [c for c in (*DENSITY_CLASSES, "unknown") if c in by_density.index]
+    by_density = by_density.reindex(order)
+    eligible_per_net = np.bincount(net_code[base], minlength=len(net_names))
+    networks = network_contribution(
+        main["cover_place"], net_code[main["cover_row"]], weight, net_names, eligible_per_net
+    )
+    done("kpis")
+
+    window_rows = []
+    window_access: dict[str, pd.DataFrame] = {}
+    windows = dict(windows or {})
+    if windows and "opening_hours" not in points.columns:
+        raise ParameterError(
+            "points have no 'opening_hours' column: time windows cannot be evaluated "
+            "(pass windows=None)"
+        )
+    for name, eligibility in windows.items():
+        stage(f"window {name}")
+        mask = base & _mask_of(locator, eligibility, f"windows[{name!r}]")
+        result = _evaluate(ctx, mask)
+        table = pd.DataFrame(
+            {
+                "point_id": _point_labels(point_id, result["nearest_row"]),
+                "distance_m": result["distance_m"],
+                "drive_s": result["drive_s"],
+                "covered": result["covered"],
+                "n_points": result["n_points"],
+                "n_networks": result["n_networks"],
+            }
+        )
+        window_access[name] = table
+        stats = table.assign(weight=weight, density_class=density)
+        overall = kpi_table(stats)
+        per_class = kpi_table(stats, "density_class").reindex(order)
+        block = pd.concat([overall, per_class])
+        block.index.name = "group"
+        block = block.reset_index()
+        description = (
+            describe_window(name, eligibility)
+            if isinstance(eligibility, Eligibility)
+            else f"{name}: custom mask"
+        )
+        block.insert(0, "description", description)
+        block.insert(0, "window", name)
+        window_rows.append(block)
+        done(f"window {name}")
+    window_table = (
+        pd.concat(window_rows, ignore_index=True)
+        if window_rows
+        else pd.DataFrame(columns=["window", "description", "group", *kpis.columns])
+    )
+    return Assessment(
+        standard=standard,
+        access=access,
+        kpis=kpis,
+        by_area=by_area,
+        by_density=by_density,
+        windows=window_table,
+        window_access=MappingProxyType(window_access),
+        networks=networks,
+        by=by,
+        where=where.describe()
+        if isinstance(where, Eligibility)
+        else ("all points" if where is None else f"custom mask ({int(base.sum())} points)"),
+        drive_time_source="road_network" if network is not None else "estimated",
+        drive_estimate=estimate,
+        demand_resolution=_resolution(demand, weight),
+        n_points=len(points),
+        n_eligible=int(base.sum()),
+        timings=MappingProxyType(dict(watch.timings)),
+    )
+
+
+__all__ = ["Assessment", "assess"]
