@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets
+from . import datasets, hours
+from .eligibility import Eligibility
 from .errors import InputError, NetworkError, ParameterError, RelaynetError, SolverError
 from .io import load_demand, load_points
+from .nearest import Locator
 from .standard import Standard
 
 try:
@@ -21,7 +23,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "Eligibility",
     "InputError",
+    "Locator",
     "NetworkError",
     "ParameterError",
     "RelaynetError",
@@ -29,6 +33,7 @@ __all__ = [
     "Standard",
     "__version__",
     "datasets",
+    "hours",
     "load_demand",
     "load_points",
 ]

@@ -10,6 +10,7 @@ import logging
 import click
 
 from .. import __version__
+from .nearest import nearest
 from .validate import validate
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -27,3 +28,4 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(validate)
+main.add_command(nearest)
