@@ -1,0 +1,48 @@
+"""Nearest points and coverage on dask.distributed (``pip install relaynet[dask]``).
+
+Demand is read lazily in partitions (GeoParquet/Parquet, or CSV with lat/lon) with
+dask-geopandas; the relay points — small — are scattered once to every worker together
+with their eligibility masks (opening hours evaluated once, on the client, by
+:meth:`relaynet.eligibility.Eligibility.mask`); each worker builds one
+:class:`relaynet.nearest.Locator` (cached by a fingerprint of the points) and every
+partition runs the local code on its rows. Coverage KPIs are combined from additive sums
+(exact weights); distance quantiles from a 1 m histogram (see :mod:`._kpis`).
+
+>>> from relaynet import distributed                                        # doctest: +SKIP
+>>> access = distributed.nearest("demand/*.parquet", points, k=1, output="access/")
+>>> result = distributed.assess("demand/", points, "5km", scheduler="tcp://host:8786")
+
+``scheduler=None`` starts a LocalCluster (2 workers, 4 GiB each by default) for the run.
+Importing this package does not need dask; calling it does.
+"""
+
+from __future__ import annotations
+
+from ._cluster import DEFAULT_MEMORY_LIMIT, DEFAULT_WORKERS, INSTALL_HINT, require_dask
+from ._source import read_demand
+from .api import (
+    QUANTILE_RESOLUTION_M,
+    ClusterOptions,
+    DistributedAssessment,
+    assess,
+    nearest,
+    run_assess,
+    run_nearest,
+)
+from .cli import engine_options
+
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "DEFAULT_WORKERS",
+    "INSTALL_HINT",
+    "QUANTILE_RESOLUTION_M",
+    "ClusterOptions",
+    "DistributedAssessment",
+    "assess",
+    "engine_options",
+    "nearest",
+    "read_demand",
+    "require_dask",
+    "run_assess",
+    "run_nearest",
+]

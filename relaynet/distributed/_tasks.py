@@ -1,0 +1,304 @@
+"""What runs on the workers: one Locator per worker, and the work on one demand partition.
+
+Nothing here computes a distance itself: every partition calls
+:meth:`relaynet.nearest.Locator.query` / :meth:`~relaynet.nearest.Locator.nearest` on a
+Locator built from the broadcast points, with the eligibility mask evaluated once by
+:meth:`relaynet.eligibility.Eligibility.mask` on the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..coverage.density import DensityThresholds, classify_density
+from ..coverage.estimate import DriveEstimate
+from ..coverage.networks import network_codes
+from ..eligibility import Eligibility
+from ..errors import ParameterError
+from ..nearest import Locator, places_latlon
+
+POINT_COLUMNS = ("point_id", "name", "network", "kind")
+"""Point columns shipped to the workers (with the geometry)."""
+
+_CACHE_SIZE = 4
+_LOCATORS: OrderedDict[str, Locator] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class Broadcast:
+    """Everything a partition needs about the points; scattered once to every worker.
+
+    Attributes
+    ----------
+    fingerprint
+        Digest of the point ids and coordinates: key of the per-worker Locator cache.
+    points
+        Slim points (``point_id``, ``name``, ``network``, ``kind``, geometry).
+    mask
+        Eligible points under the base eligibility (``None``: all), evaluated once on the
+        client by ``Eligibility.mask``.
+    masks
+        ``(window, mask, network_masks)`` per evaluated eligibility: window ``""`` is the
+        base, then one per time window (base & window); ``network_masks`` restricts the
+        mask to each network (empty with a single network).
+    network_names
+        Network names by code.
+    threads
+        Threads per tree query on a worker.
+    """
+
+    fingerprint: str
+    points: gpd.GeoDataFrame
+    mask: np.ndarray | None
+    masks: tuple[tuple[str, np.ndarray | None, tuple[np.ndarray, ...]], ...] = field(default=())
+    network_names: tuple[str, ...] = field(default=())
+    threads: int = 1
+
+
+def fingerprint(locator: Locator) -> str:
+    """Digest of the points' ids and unit vectors (hex)."""
+    digest = hashlib.blake2b(digest_size=16)
+    ids = locator.points_["point_id"].astype(str).to_numpy(object)
+    digest.update("\x1f".join(ids).encode())
+    digest.update(np.ascontiguousarray(locator.xyz_).tobytes())
+    return digest.hexdigest()
+
+
+def make_broadcast(
+    points: gpd.GeoDataFrame,
+    where: Eligibility | np.ndarray | None,
+    windows: Mapping[str, Eligibility | np.ndarray] | None = None,
+    threads: int = 1,
+) -> Broadcast:
+    """Validate the points, evaluate every eligibility once, and pack what workers need."""
+    locator = Locator(points)
+    base = locator.mask(where)
+    codes, names = network_codes(points)
+    everything = np.ones(len(points), dtype=bool)
+
+    def entry(name: str, mask: np.ndarray | None):
+        full = everything if mask is None else mask
+        per_net = tuple(full & (codes == j) for j in range(len(names))) if len(names) > 1 else ()
+        return (name, mask, per_net)
+
+    masks = [entry("", base)]
+    for name, eligibility in dict(windows or {}).items():
+        window = locator.mask(eligibility)
+        window = everything if window is None else window
+        masks.append(entry(str(name), window if base is None else base & window))
+    slim = points[[c for c in POINT_COLUMNS if c in points.columns] + [points.geometry.name]]
+    return Broadcast(
+        fingerprint(locator),
+        slim,
+        base,
+        tuple(masks),
+        tuple(str(x) for x in names),
+        int(threads),
+    )
+
+
+def worker_locator(broadcast: Broadcast) -> Locator:
+    """The Locator of these points on this worker, built on first use and then reused."""
+    with _LOCK:
+        locator = _LOCATORS.get(broadcast.fingerprint)
+        if locator is None:
+            locator = Locator(broadcast.points, workers=broadcast.threads)
+            _LOCATORS[broadcast.fingerprint] = locator
+            while len(_LOCATORS) > _CACHE_SIZE:
+                _LOCATORS.popitem(last=False)
+        else:
+            _LOCATORS.move_to_end(broadcast.fingerprint)
+        return locator
+
+
+# -- nearest ----------------------------------------------------------------------------------
+
+
+def nearest_partition(
+    part: gpd.GeoDataFrame,
+    broadcast: Broadcast,
+    k: int,
+    max_distance_m: float | None,
+    output: str | None = None,
+    number: int = 0,
+) -> pd.DataFrame | int:
+    """Access table of one partition (or its row count, once written to ``output``)."""
+    locator = worker_locator(broadcast)
+    table = locator.nearest(part, k=k, where=broadcast.mask, max_distance_m=max_distance_m)
+    if output is None:
+        return table
+    path = Path(output) / f"part.{number:05d}.parquet"
+    table.to_parquet(path, index=False)
+    return len(table)
+
+
+# -- coverage partial sums --------------------------------------------------------------------
+
+SUM_COLUMNS = (
+    "n_places",
+    "weight",
+    "covered_weight",
+    "reached_weight",
+    "distance_weight",
+    "fragile_weight",
+    "backup_weight",
+    "drive_weight",
+)
+"""Additive per-group sums (``distance_weight`` = Σ weight × metres over reached places,
+``drive_weight`` = Σ weight × estimated seconds)."""
+
+
+@dataclass(frozen=True)
+class Partials:
+    """Additive results of some partitions.
+
+    ``sums[(window, key)]``: DataFrame indexed by group label with :data:`SUM_COLUMNS`, for
+    window ``""`` (the base eligibility) or a time window name, and grouping ``key``
+    (``"all"``, the ``by`` column, ``"density_class"``).
+    ``hist[(window, key)]``: DataFrame ``group, bin, weight`` — weight of places whose
+    nearest distance lies in ``((bin - 1) · resolution, bin · resolution]`` metres;
+    ``bin = -1`` for places with no eligible point.
+    ``networks``: DataFrame indexed by network code: ``covered_weight`` (a point of that
+    network within reach) and ``marginal_weight`` (of that network only), base eligibility.
+    """
+
+    sums: dict[tuple[str, str], pd.DataFrame]
+    hist: dict[tuple[str, str], pd.DataFrame]
+    networks: pd.DataFrame
+
+
+def _weights(part: pd.DataFrame) -> np.ndarray:
+    if "weight" not in part.columns:
+        return np.ones(len(part))
+    weight = pd.to_numeric(part["weight"], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(weight) & (weight >= 0))
+    if bad.any():
+        ids = part["demand_id"] if "demand_id" in part.columns else part.index.to_series()
+        raise ParameterError(
+            "demand: weight missing, negative or not a number for demand_id "
+            f"{ids.astype(str).to_numpy()[bad][:5].tolist()} (expected people/orders ≥ 0)"
+        )
+    return weight
+
+
+def partials_partition(
+    part: gpd.GeoDataFrame,
+    broadcast: Broadcast,
+    radius_m: float,
+    by: str,
+    resolution_m: float,
+    drive: DriveEstimate,
+    thresholds: DensityThresholds,
+) -> Partials:
+    """Coverage sums and distance histograms of one demand partition, for every mask.
+
+    A place is covered when its nearest eligible point lies within ``radius_m`` (the
+    standard's straight-line reach), backed up when its second nearest does, and the
+    networks in reach are those whose nearest eligible point lies within ``radius_m``.
+    """
+    locator = worker_locator(broadcast)
+    _, lat, lon = places_latlon(part)
+    weight = _weights(part)
+    n = len(lat)
+    groups = {"all": (np.zeros(n, dtype=np.int64), pd.Index(["all"], dtype=object))}
+    density = classify_density(part.assign(weight=weight), thresholds)
+    for key, values in ((by, part[by]), ("density_class", density)):
+        labels = values.astype(object).where(values.notna(), "unknown")
+        codes, uniques = pd.factorize(labels)
+        groups[key] = (codes, pd.Index(uniques.astype(object), dtype=object))
+    sums, hist = {}, {}
+    network_table = pd.DataFrame(columns=["covered_weight", "marginal_weight"], dtype=float)
+    for window, mask, network_masks in broadcast.masks:
+        _, dist = locator.query(lat, lon, k=2, where=mask)
+        nearest_m = dist[:, 0]
+        with np.errstate(invalid="ignore"):
+            covered = nearest_m <= radius_m
+            backup = dist[:, 1] <= radius_m
+        in_reach = []
+        for net_mask in network_masks:
+            _, d_net = locator.query(lat, lon, k=1, where=net_mask)
+            with np.errstate(invalid="ignore"):
+                in_reach.append(d_net[:, 0] <= radius_m)
+        n_networks = np.sum(in_reach, axis=0) if in_reach else covered.astype(np.int64)
+        reached = np.isfinite(nearest_m)
+        values = {
+            "n_places": np.ones(n),
+            "weight": weight,
+            "covered_weight": weight * covered,
+            "reached_weight": weight * reached,
+            "distance_weight": weight * np.where(reached, nearest_m, 0.0),
+            "fragile_weight": weight * (n_networks == 1),
+            "backup_weight": weight * backup,
+            "drive_weight": weight * np.where(reached, drive.drive_s(nearest_m), 0.0),
+        }
+        bins = np.full(n, -1, dtype=np.int64)
+        bins[reached] = np.ceil(nearest_m[reached] / resolution_m).astype(np.int64)
+        keys = ("all", by, "density_class") if window == "" else ("all", "density_class")
+        for key in keys:
+            codes, labels = groups[key]
+            sums[(window, key)] = pd.DataFrame(
+                {
+                    c: np.bincount(codes, weights=values[c], minlength=len(labels))
+                    for c in SUM_COLUMNS
+                },
+                index=labels,
+            )
+            hist[(window, key)] = _histogram(codes, labels, bins, weight)
+        if window == "" and in_reach:
+            reach = np.asarray(in_reach)
+            only = reach & (n_networks == 1)
+            network_table = pd.DataFrame(
+                {"covered_weight": reach @ weight, "marginal_weight": only @ weight}
+            )
+    return Partials(sums, hist, network_table)
+
+
+def _histogram(codes, labels: pd.Index, bins: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
+    span = np.int64(bins.max() + 2) if len(bins) else np.int64(1)
+    keys, inverse = np.unique(codes * span + (bins + 1), return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weight, minlength=len(keys))
+    return pd.DataFrame(
+        {
+            "group": labels.take(keys // span).to_numpy(object),
+            "bin": (keys % span) - 1,
+            "weight": summed,
+        }
+    )
+
+
+def merge_partials(*parts: Partials) -> Partials:
+    """Sum partial results (associative: used in a tree reduction)."""
+    if len(parts) == 1:
+        return parts[0]
+    sums, hist = {}, {}
+    for key in parts[0].sums:
+        sums[key] = pd.concat([p.sums[key] for p in parts]).groupby(level=0, sort=False).sum()
+        hist[key] = (
+            pd.concat([p.hist[key] for p in parts], ignore_index=True)
+            .groupby(["group", "bin"], sort=False, as_index=False)["weight"]
+            .sum()
+        )
+    networks = pd.concat([p.networks for p in parts]).groupby(level=0).sum()
+    return Partials(sums, hist, networks)
+
+
+__all__ = [
+    "Broadcast",
+    "Partials",
+    "SUM_COLUMNS",
+    "make_broadcast",
+    "merge_partials",
+    "nearest_partition",
+    "partials_partition",
+    "worker_locator",
+]

@@ -1,0 +1,484 @@
+"""Public functions of the dask engine: nearest and assess over partitioned demand."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..coverage.assess import _straight_radius
+from ..coverage.density import DEFAULT_THRESHOLDS, DensityThresholds
+from ..coverage.estimate import DriveEstimate
+from ..coverage.kpis import kpi_dict
+from ..coverage.windows import TIME_WINDOWS, describe_window
+from ..eligibility import Eligibility
+from ..errors import ParameterError
+from ..nearest import ACCESS_COLUMNS
+from ..schema import DENSITY_CLASSES
+from ..standard import Standard
+from ._cluster import DEFAULT_MEMORY_LIMIT, DEFAULT_WORKERS, require_dask, run_client
+from ._kpis import kpi_from_partials, networks_from_partials
+from ._source import read_demand
+from ._tasks import make_broadcast, merge_partials, nearest_partition, partials_partition
+
+log = logging.getLogger(__name__)
+
+Engine = Literal["local", "dask"]
+
+QUANTILE_RESOLUTION_M = 1.0
+"""Default histogram bin of distance quantiles, metres (see :mod:`relaynet.distributed._kpis`)."""
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """How to get a dask cluster for one run.
+
+    Parameters
+    ----------
+    scheduler
+        ``None``: start a LocalCluster for the run; ``"tcp://host:8786"``: use that
+        scheduler; or an open ``distributed.Client`` (left open).
+    n_workers, threads_per_worker, memory_limit, processes
+        LocalCluster settings (ignored with a scheduler). ``memory_limit`` per worker, in
+        dask's spelling (``"4GiB"``).
+    """
+
+    scheduler: Any = None
+    n_workers: int = DEFAULT_WORKERS
+    threads_per_worker: int = 1
+    memory_limit: str | int | None = DEFAULT_MEMORY_LIMIT
+    processes: bool = True
+
+    def client(self):
+        """Context manager yielding the ``distributed.Client`` of the run."""
+        return run_client(
+            self.scheduler,
+            n_workers=self.n_workers,
+            threads_per_worker=self.threads_per_worker,
+            memory_limit=self.memory_limit,
+            processes=self.processes,
+        )
+
+
+def _options(cluster: ClusterOptions | None, scheduler: Any) -> ClusterOptions:
+    if cluster is None:
+        return ClusterOptions(scheduler=scheduler)
+    if scheduler is not None:
+        raise ParameterError("give either scheduler= or cluster=, not both")
+    return cluster
+
+
+def _tree_reduce(client, futures: list, split_every: int):
+    """Merge partial results pairwise-ish on the workers, down to one future."""
+    while len(futures) > 1:
+        futures = [
+            client.submit(merge_partials, *futures[i : i + split_every], pure=False)
+            for i in range(0, len(futures), split_every)
+        ]
+    return futures[0]
+
+
+def _partition_tasks(ddf, function, *args):
+    dask, _, _ = require_dask()
+    call = dask.delayed(function, pure=False)
+    return [call(part, *args) for part in ddf.to_delayed()]
+
+
+def nearest(
+    demand: Any,
+    points: gpd.GeoDataFrame,
+    k: int = 1,
+    where: Eligibility | np.ndarray | None = None,
+    max_distance_m: float | None = None,
+    *,
+    scheduler: Any = None,
+    cluster: ClusterOptions | None = None,
+    npartitions: int | None = None,
+    output: str | os.PathLike | None = None,
+) -> pd.DataFrame | Path:
+    """The access table of partitioned demand, computed on a dask cluster.
+
+    Every partition runs :meth:`relaynet.nearest.Locator.nearest` with the same points
+    and eligibility mask (evaluated once, on the client, by ``Eligibility.mask``); the
+    points are scattered once to every worker, which builds its Locator once and keeps it.
+
+    Parameters
+    ----------
+    demand
+        Demand source: (Geo)Parquet file/directory/glob, CSV with lat/lon (degrees) and
+        ``demand_id``, a GeoDataFrame or a dask dataframe (see :func:`read_demand`).
+    points
+        Relay points (canonical schema), small enough for one machine.
+    k, where, max_distance_m
+        As :meth:`relaynet.nearest.Locator.nearest`.
+    scheduler
+        ``None`` (a LocalCluster for the run), ``"tcp://host:8786"`` or a Client.
+    cluster
+        Full :class:`ClusterOptions` (instead of ``scheduler``).
+    npartitions
+        Repartition the demand to this many partitions.
+    output
+        Directory for the access table as Parquet parts (``part.00000.parquet`` …),
+        written by the workers (it must be reachable from them). Without it, the table is
+        gathered and returned — only for demand that fits in memory.
+
+    Returns
+    -------
+    DataFrame (the access table, in demand order) or the output directory.
+    """
+    k = int(k)
+    if k < 1:
+        raise ParameterError(f"k={k!r}: expected an integer ≥ 1")
+    options = _options(cluster, scheduler)
+    broadcast = make_broadcast(points, where)
+    ddf = read_demand(demand, npartitions=npartitions)
+    keep = [c for c in ("demand_id",) if c in ddf.columns] + [ddf.geometry.name]
+    ddf = ddf[keep]
+    out_dir = None
+    if output is not None:
+        out_dir = Path(output)
+        out_dir.mkdir(parents=True, exist_ok=True)
+    with options.client() as client:
+        shared = client.scatter(broadcast, broadcast=True, hash=False)
+        dask, _, _ = require_dask()
+        call = dask.delayed(nearest_partition, pure=False)
+        tasks = [
+            call(part, shared, k, max_distance_m, None if out_dir is None else str(out_dir), i)
+            for i, part in enumerate(ddf.to_delayed())
+        ]
+        futures = client.compute(tasks)
+        results = client.gather(futures)
+    if out_dir is not None:
+        log.info("access table: %d rows written to %s", sum(results), out_dir)
+        return out_dir
+    if not results:
+        return pd.DataFrame(columns=list(ACCESS_COLUMNS))
+    return pd.concat(results, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class DistributedAssessment:
+    """Result of :func:`assess` on the dask engine: the KPI tables of the local
+    :class:`relaynet.coverage.Assessment` (same columns, same groups), without the
+    per-place tables, which stay distributed.
+
+    Attributes
+    ----------
+    standard, by, where, drive_estimate, n_points, n_eligible
+        As in :class:`relaynet.coverage.Assessment`.
+    kpis, by_area, by_density, windows, networks
+        Same layout as the local assessment's tables.
+    n_places
+        Demand places processed.
+    n_partitions
+        Demand partitions (tasks).
+    quantile_resolution_m
+        Histogram bin of the distance quantiles (metres): ``p50``/``p90`` are the local
+        values rounded up to a multiple of it.
+    timings
+        Seconds per stage (``cluster``, ``compute``).
+    """
+
+    standard: Standard
+    kpis: pd.DataFrame
+    by_area: pd.DataFrame
+    by_density: pd.DataFrame
+    windows: pd.DataFrame
+    networks: pd.DataFrame
+    by: str
+    where: str
+    drive_estimate: DriveEstimate
+    n_places: int
+    n_points: int
+    n_eligible: int
+    n_partitions: int
+    quantile_resolution_m: float
+    drive_time_source: str = "estimated"
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def share_covered(self) -> float:
+        """Share of the total weight covered (0–1)."""
+        return float(self.kpis["share_covered"].iloc[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary: standard, overall and per-class KPIs, engine figures."""
+        return {
+            "engine": "dask",
+            "standard": {
+                "label": self.standard.label,
+                "distance_m": self.standard.distance_m,
+                "drive_s": self.standard.drive_s,
+                "combine": self.standard.combine,
+            },
+            "where": self.where,
+            "drive_time_source": self.drive_time_source,
+            "drive_time_estimate": self.drive_estimate.describe(),
+            "n_places": self.n_places,
+            "n_points": self.n_points,
+            "n_eligible_points": self.n_eligible,
+            "n_partitions": self.n_partitions,
+            "quantile_resolution_m": self.quantile_resolution_m,
+            "overall": kpi_dict(self.kpis.iloc[0]),
+            "by_density": {str(k): kpi_dict(r) for k, r in self.by_density.iterrows()},
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def assess(
+    demand: Any,
+    points: gpd.GeoDataFrame,
+    standard: Standard | str,
+    where: Eligibility | np.ndarray | None = None,
+    *,
+    by: str = "area_id",
+    windows: Mapping[str, Eligibility] | None = TIME_WINDOWS,
+    drive_estimate: DriveEstimate | None = None,
+    density_thresholds: DensityThresholds = DEFAULT_THRESHOLDS,
+    scheduler: Any = None,
+    cluster: ClusterOptions | None = None,
+    npartitions: int | None = None,
+    quantile_resolution_m: float = QUANTILE_RESOLUTION_M,
+    split_every: int = 8,
+) -> DistributedAssessment:
+    """Coverage KPIs of partitioned demand on a dask cluster (straight line / estimated drive).
+
+    Same definitions as :func:`relaynet.coverage.assess` without a road network: a place
+    is covered when an eligible point lies within the standard's straight-line reach
+    (distance, or the estimated drive time turned into a distance). Each partition returns
+    additive sums per group and a distance histogram; they are summed in a tree on the
+    workers and turned into KPIs once (weights exact; quantiles to
+    ``quantile_resolution_m``, see :mod:`relaynet.distributed._kpis`).
+
+    Parameters
+    ----------
+    demand
+        Demand source (see :func:`nearest`): needs ``weight`` (else 1 each) and ``by``;
+        ``density_class`` is derived where missing, as in the local path.
+    points, standard, where, by, windows, drive_estimate, density_thresholds
+        As :func:`relaynet.coverage.assess`.
+    scheduler, cluster, npartitions
+        As :func:`nearest`.
+    quantile_resolution_m
+        Histogram bin for distance quantiles, metres (> 0).
+    split_every
+        Partial results merged per reduction task.
+
+    Returns
+    -------
+    DistributedAssessment
+    """
+    started = time.perf_counter()
+    if isinstance(standard, str):
+        standard = Standard.parse(standard)
+    if not isinstance(standard, Standard):
+        raise ParameterError(
+            f"standard: expected a Standard or text such as '5km', got {standard!r}"
+        )
+    if not (np.isfinite(quantile_resolution_m) and quantile_resolution_m > 0):
+        raise ParameterError(
+            f"quantile_resolution_m={quantile_resolution_m!r}: expected metres > 0"
+        )
+    if int(split_every) < 2:
+        raise ParameterError(f"split_every={split_every!r}: expected an integer ≥ 2")
+    if windows and "opening_hours" not in points.columns:
+        raise ParameterError(
+            "points have no 'opening_hours' column: time windows cannot be evaluated "
+            "(pass windows=None)"
+        )
+    estimate = drive_estimate if drive_estimate is not None else DriveEstimate()
+    radius = _straight_radius(standard, estimate, None)
+    options = _options(cluster, scheduler)
+    broadcast = make_broadcast(points, where, windows)
+    ddf = read_demand(demand, npartitions=npartitions)
+    if by not in ddf.columns:
+        raise ParameterError(
+            f"by={by!r}: demand has no such column; columns are {list(ddf.columns)}"
+        )
+    wanted = ("demand_id", "weight", by, "density_class", "area_km2")
+    ddf = ddf[[c for c in dict.fromkeys(wanted) if c in ddf.columns] + [ddf.geometry.name]]
+    with options.client() as client:
+        ready = time.perf_counter()
+        shared = client.scatter(broadcast, broadcast=True, hash=False)
+        tasks = _partition_tasks(
+            ddf,
+            partials_partition,
+            shared,
+            radius,
+            by,
+            float(quantile_resolution_m),
+            estimate,
+            density_thresholds,
+        )
+        futures = client.compute(tasks)
+        partials = _tree_reduce(client, futures, int(split_every)).result()
+        computed = time.perf_counter()
+    res = float(quantile_resolution_m)
+    kpis = kpi_from_partials(partials, ("", "all"), res, estimate)
+    by_density = kpi_from_partials(partials, ("", "density_class"), res, estimate)
+    order = [c for c in (*DENSITY_CLASSES, "unknown") if c in by_density.index]
+    base = broadcast.mask
+    n_eligible = len(points) if base is None else int(base.sum())
+    codes = pd.Index(broadcast.network_names)
+    network_of = points["network"] if "network" in points.columns else None
+    eligible_per_net = _eligible_per_network(network_of, base, codes, len(points))
+    window_rows = []
+    for name, eligibility in dict(windows or {}).items():
+        overall = kpi_from_partials(partials, (str(name), "all"), res, estimate)
+        per_class = kpi_from_partials(partials, (str(name), "density_class"), res, estimate)
+        block = pd.concat([overall, per_class.reindex(order)])
+        block.index.name = "group"
+        block = block.reset_index()
+        description = (
+            describe_window(name, eligibility)
+            if isinstance(eligibility, Eligibility)
+            else f"{name}: custom mask"
+        )
+        block.insert(0, "description", description)
+        block.insert(0, "window", name)
+        window_rows.append(block)
+    window_table = (
+        pd.concat(window_rows, ignore_index=True)
+        if window_rows
+        else pd.DataFrame(columns=["window", "description", "group", *kpis.columns])
+    )
+    if isinstance(where, Eligibility):
+        described = where.describe()
+    else:
+        described = "all points" if where is None else f"custom mask ({n_eligible} points)"
+    return DistributedAssessment(
+        standard=standard,
+        kpis=kpis,
+        by_area=kpi_from_partials(partials, ("", by), res, estimate),
+        by_density=by_density.reindex(order),
+        windows=window_table,
+        networks=networks_from_partials(
+            partials, broadcast.network_names, eligible_per_net, float(kpis["weight"].iloc[0])
+        ),
+        by=by,
+        where=described,
+        drive_estimate=estimate,
+        n_places=int(kpis["n_places"].iloc[0]),
+        n_points=len(points),
+        n_eligible=n_eligible,
+        n_partitions=len(tasks),
+        quantile_resolution_m=res,
+        timings=MappingProxyType(
+            {
+                "cluster": ready - started,
+                "compute": computed - ready,
+                "total": time.perf_counter() - started,
+            }
+        ),
+    )
+
+
+def _eligible_per_network(network, base, names: pd.Index, n: int) -> np.ndarray:
+    from ..coverage.networks import network_codes
+
+    frame = (
+        pd.DataFrame({"network": network}) if network is not None else pd.DataFrame(index=range(n))
+    )
+    codes, _ = network_codes(frame)
+    mask = np.ones(n, dtype=bool) if base is None else base
+    return np.bincount(codes[mask], minlength=len(names))
+
+
+# -- engine switch ----------------------------------------------------------------------------
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ("local", "dask"):
+        raise ParameterError(f"engine={engine!r}: expected 'local' or 'dask'")
+
+
+def run_nearest(
+    demand: Any,
+    points: gpd.GeoDataFrame,
+    k: int = 1,
+    where: Eligibility | np.ndarray | None = None,
+    max_distance_m: float | None = None,
+    *,
+    engine: Engine = "local",
+    scheduler: Any = None,
+    cluster: ClusterOptions | None = None,
+    **dask_kwargs: Any,
+) -> pd.DataFrame | Path:
+    """Access table with the chosen engine: ``"local"`` (in memory) or ``"dask"``.
+
+    ``demand`` is a GeoDataFrame or a path; the local engine loads a path with
+    :func:`relaynet.io.load_demand` (rejected rows are left out, as in the CLI).
+    Extra keyword arguments go to :func:`nearest` on the dask engine.
+    """
+    _check_engine(engine)
+    if engine == "dask":
+        return nearest(
+            demand,
+            points,
+            k,
+            where,
+            max_distance_m,
+            scheduler=scheduler,
+            cluster=cluster,
+            **dask_kwargs,
+        )
+    from ..nearest import Locator
+
+    return Locator(points).nearest(
+        _load_local(demand), k=k, where=where, max_distance_m=max_distance_m
+    )
+
+
+def run_assess(
+    demand: Any,
+    points: gpd.GeoDataFrame,
+    standard: Standard | str,
+    where: Eligibility | np.ndarray | None = None,
+    *,
+    engine: Engine = "local",
+    scheduler: Any = None,
+    cluster: ClusterOptions | None = None,
+    **kwargs: Any,
+):
+    """Coverage with the chosen engine: :func:`relaynet.coverage.assess` or :func:`assess`."""
+    _check_engine(engine)
+    if engine == "dask":
+        return assess(
+            demand, points, standard, where, scheduler=scheduler, cluster=cluster, **kwargs
+        )
+    from ..coverage import assess as local_assess
+
+    return local_assess(_load_local(demand), points, standard, where, **kwargs)
+
+
+def _load_local(demand: Any) -> gpd.GeoDataFrame:
+    if isinstance(demand, gpd.GeoDataFrame):
+        return demand
+    if isinstance(demand, str | os.PathLike):
+        from ..io import load_demand
+
+        frame, _ = load_demand(demand)
+        return frame
+    raise ParameterError(
+        f"demand: the local engine needs a GeoDataFrame or a file path, got {type(demand).__name__}"
+    )
+
+
+__all__ = [
+    "ClusterOptions",
+    "DistributedAssessment",
+    "QUANTILE_RESOLUTION_M",
+    "assess",
+    "nearest",
+    "run_assess",
+    "run_nearest",
+]
