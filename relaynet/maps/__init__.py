@@ -8,13 +8,16 @@ can inline Leaflet and the other assets for offline use.
 from __future__ import annotations
 
 from .assets import cdn_assets, inline_assets, map_html, save_map
+from .coverage import coverage_map, radius_px
 from .points import network_map, point_layers
 
 __all__ = [
     "cdn_assets",
+    "coverage_map",
     "inline_assets",
     "map_html",
     "network_map",
     "point_layers",
+    "radius_px",
     "save_map",
 ]

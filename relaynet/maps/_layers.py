@@ -185,3 +185,42 @@ class GeoLayer(Layer):
         self._name = "GeoLayer"
         self.features = features
         self.styles = styles
+
+
+class CircleLayer(Layer):
+    """Many circle markers on a canvas from one compact array (demand places).
+
+    Parameters
+    ----------
+    rows
+        ``[lat, lon, style_index, radius_px, tooltip]`` per circle; ``tooltip`` is escaped
+        HTML (plain escaped text in practice).
+    styles
+        Leaflet path options per style index.
+    name
+        Layer name shown in the layer control (escaped HTML).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = (function(){
+                var styles = {{ this.styles|tojson }};
+                var data = {{ this.rows|tojson }};
+                var renderer = L.canvas({padding: 0.5});
+                var group = L.featureGroup();
+                for (var i = 0; i < data.length; i++) {
+                    var r = data[i];
+                    var o = Object.assign({renderer: renderer, radius: r[3]}, styles[r[2]]);
+                    L.circleMarker([r[0], r[1]], o).bindTooltip(r[4]).addTo(group);
+                }
+                return group;
+            })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, rows: list[list], styles: list[dict], name: str, *, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "CircleLayer"
+        self.rows = rows
+        self.styles = styles
