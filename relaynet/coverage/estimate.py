@@ -81,8 +81,8 @@ class DriveEstimate:
         return float(drive_s) * self.speed_ms / self.detour_factor
 
     def describe(self) -> str:
-        """``"estimated: straight line × 1.3 at 50 km/h"``."""
-        return f"estimated: straight line × {self.detour_factor:g} at {self.speed_kmh:g} km/h"
+        """``"straight line × 1.3 at 50 km/h"``."""
+        return f"straight line × {self.detour_factor:g} at {self.speed_kmh:g} km/h"
 
 
 __all__ = ["DETOUR_FACTOR", "SPEED_KMH", "DriveEstimate"]

@@ -182,7 +182,11 @@ def kpi_dict(row: pd.Series) -> dict[str, float | int | None]:
     """One KPI row as JSON-safe Python numbers (NaN and ±inf become ``None``)."""
     out: dict[str, float | int | None] = {}
     for key, value in row.items():
-        if isinstance(value, int | np.integer):
+        if isinstance(value, bool | np.bool_):
+            out[str(key)] = bool(value)
+        elif isinstance(value, int | np.integer) or (
+            str(key).startswith("n_") and isinstance(value, float) and float(value).is_integer()
+        ):
             out[str(key)] = int(value)
         elif isinstance(value, float | np.floating):
             out[str(key)] = float(value) if np.isfinite(value) else None
