@@ -120,7 +120,7 @@ class Page:
         self.outside: list[str] = []
         self.context = browser.new_context(viewport={"width": 1200, "height": 900})
         self.page = self.context.new_page()
-        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc} {exc.stack}"))
         self.page.on("console", self._console)
         self.page.on("dialog", self._dialog)
         self.context.route("**/*", self._route)

@@ -124,7 +124,7 @@ class PointClusterLayer(MarkerCluster):
         cluster: bool = True,
         show: bool = True,
     ) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show, chunked_loading=True)
+        super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "PointClusterLayer"
         self.rows = rows
         self.texts = texts

@@ -15,7 +15,7 @@ from ..errors import ParameterError
 from ..schema import CRS
 from . import _html
 from ._layers import CircleLayer, GeoLayer
-from .points import _as_points, base_map, legend_sections, point_layers
+from .points import _as_points, base_map, legend_sections, point_layers, view_bounds
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,9 @@ def _demand_layers(access: pd.DataFrame) -> tuple[CircleLayer, CircleLayer]:
             [float(lat[i]), float(lon[i]), 0 if flag else 1, float(radius[i]), tips[i]] for i in idx
         ]
         people = _html.format_number(float(weight[idx].sum()))
-        layers.append(CircleLayer(rows, _DEMAND_STYLES, f"{label} ({people} people)"))
+        # tens of thousands of covered places bury the map: shown on demand only
+        show = not flag or len(access) <= 5000
+        layers.append(CircleLayer(rows, _DEMAND_STYLES, f"{label} ({people} people)", show=show))
     return layers[0], layers[1]
 
 
@@ -265,8 +267,7 @@ def coverage_map(
     lat = access["lat"].to_numpy(float)
     lon = access["lon"].to_numpy(float)
     ok = np.isfinite(lat) & np.isfinite(lon)
-    bounds = (lon[ok].min(), lat[ok].min(), lon[ok].max(), lat[ok].max()) if ok.any() else None
-    m = base_map(bounds, tiles)
+    m = base_map(view_bounds(lon, lat), tiles)
     covered_layer, uncovered_layer = _demand_layers(access.loc[ok])
     covered_layer.add_to(m)
     uncovered_layer.add_to(m)

@@ -198,6 +198,26 @@ def point_layers(
     return layers, colors
 
 
+def view_bounds(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, float] | None:
+    """Bounds ``(min_lon, min_lat, max_lon, max_lat)`` to fit the map to.
+
+    All the data, unless a few far-away places (overseas territories, a misplaced row)
+    would make the view more than 20 times larger than that of the central 98 % of the
+    places: then the map opens on that central part (every layer still holds everything).
+    """
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return None
+    lon, lat = lon[ok], lat[ok]
+    full = (lon.min(), lat.min(), lon.max(), lat.max())
+    if len(lon) < 50:
+        return full
+    core = (*np.quantile([lon, lat], 0.01, axis=1), *np.quantile([lon, lat], 0.99, axis=1))
+    area = (full[2] - full[0]) * (full[3] - full[1])
+    core_area = max((core[2] - core[0]) * (core[3] - core[1]), 1e-9)
+    return tuple(float(v) for v in (core if area > 20 * core_area else full))
+
+
 def base_map(bounds: tuple[float, float, float, float] | None, tiles: str | None) -> folium.Map:
     """An empty map fitted to ``(min_lon, min_lat, max_lon, max_lat)`` (EPSG:4326)."""
     m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=False)
@@ -268,7 +288,7 @@ def network_map(
     """
     points = _as_points(points)
     layers, colors = point_layers(points, when=when, cluster=cluster, country=country)
-    m = base_map(tuple(points.total_bounds) if len(points) else None, tiles)
+    m = base_map(view_bounds(points.geometry.x.to_numpy(), points.geometry.y.to_numpy()), tiles)
     for layer in layers:
         layer.add_to(m)
     m.add_child(_html.Legend(legend_sections(points, colors)))

@@ -1,0 +1,54 @@
+"""``relaynet demo``: the full report on the bundled data (what ``make demo`` runs)."""
+
+from __future__ import annotations
+
+import click
+
+from .. import datasets
+from ..report import write_report
+from ._common import library_errors
+from .report import finish
+
+
+@click.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="reports/demo",
+    show_default=True,
+    help="Report folder.",
+)
+@click.option(
+    "--standard", "standard_text", default="5km", show_default=True, help="Service standard."
+)
+@click.option(
+    "--p",
+    "p",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="New sites to propose (MCLP); 0 to skip the optimization.",
+)
+@click.option("--offline", is_flag=True, help="Inline the map's JavaScript/CSS.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@library_errors
+def demo(out_dir: str, standard_text: str, p: int, offline: bool, quiet: bool) -> None:
+    """Coverage report of the bundled La Poste points over all French communes.
+
+    Writes the report folder (default reports/demo) and prints the path of its
+    index.html. Exit codes as `relaynet report`.
+    """
+    result = write_report(
+        out_dir,
+        points=datasets.path("laposte_points.parquet"),
+        demand=datasets.path("communes_demand.parquet"),
+        standard=standard_text,
+        by="area_id",
+        optimize="mclp" if p else None,
+        p=p or None,
+        offline=offline,
+        title=f"La Poste points of contact — coverage of French communes ({standard_text})",
+        quiet=quiet,
+    )
+    finish(result, quiet)

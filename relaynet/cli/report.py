@@ -1,0 +1,160 @@
+"""``relaynet report``: a full coverage report folder (argument parsing only)."""
+
+from __future__ import annotations
+
+import click
+
+from .. import hours
+from ..eligibility import Eligibility
+from ..report import OPTIMIZE_MODELS, write_report
+from ._common import library_errors
+
+
+@click.command()
+@click.option(
+    "--points",
+    "points_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Relay points file (CSV, GeoJSON, GeoPackage, GeoParquet, OSM).",
+)
+@click.option(
+    "--demand",
+    "demand_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Demand places file (communes, addresses, customers).",
+)
+@click.option(
+    "--standard",
+    "standard_text",
+    default="5km",
+    show_default=True,
+    help="Service standard: 5km, 20min, '5km|20min' (either), '5km&20min' (both).",
+)
+@click.option(
+    "--by",
+    default="area_id",
+    show_default=True,
+    help="Demand column for per-area tables ('departement' = area_id).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.9,
+    show_default=True,
+    help="Share of each area's population that must be covered.",
+)
+@click.option("--open-at", default=None, help="Filter: open at this local time.")
+@click.option("--open", "open_window", default=None, help="Filter: open throughout a window.")
+@click.option("--service", "services", multiple=True, help="Required service; repeatable.")
+@click.option("--kind", "kinds", multiple=True, help="Allowed kind; repeatable.")
+@click.option("--network", "networks", multiple=True, help="Allowed network; repeatable.")
+@click.option("--weight", type=float, default=None, help="Parcel weight the point must take (kg).")
+@click.option("--length", type=float, default=None, help="Parcel length it must take (cm).")
+@click.option(
+    "--unknown-hours",
+    type=click.Choice(hours.UNKNOWN_POLICIES),
+    default="exclude",
+    show_default=True,
+    help="Points with unknown opening hours under hour filters.",
+)
+@click.option(
+    "--optimize",
+    type=click.Choice(OPTIMIZE_MODELS),
+    default=None,
+    help="Also propose new sites with this model (candidates: the demand places).",
+)
+@click.option("--p", "p", type=click.IntRange(1), default=None, help="Number of new sites.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Solver time limit, seconds.",
+)
+@click.option("--when", default=None, help="Time of the open/closed status in map popups.")
+@click.option("--no-windows", is_flag=True, help="Skip the four standard time windows.")
+@click.option("--offline", is_flag=True, help="Inline the map's JavaScript/CSS (no internet).")
+@click.option("--title", default=None, help="Report title.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Report folder (replaced atomically when it exists).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
+@library_errors
+def report(
+    points_path,
+    demand_path,
+    standard_text,
+    by,
+    threshold,
+    open_at,
+    open_window,
+    services,
+    kinds,
+    networks,
+    weight,
+    length,
+    unknown_hours,
+    optimize,
+    p,
+    time_limit,
+    when,
+    no_windows,
+    offline,
+    title,
+    out_dir,
+    quiet,
+) -> None:
+    """Write a coverage report folder: index.html, map.html, access.csv, gaps.geojson,
+    gaps.csv, kpis.json, rejected.csv and run.json.
+
+    Exit code 0 when every input row was used, 1 when some rows were rejected (listed in
+    rejected.csv), 2 when an input is unusable.
+
+    \b
+    Example:
+      relaynet report --points pts.csv --demand communes.csv --standard 5km \\
+          --by departement --optimize mclp --p 20 --out reports/lozere
+    """
+    where = Eligibility.parse_cli(
+        open_at=open_at,
+        open_window=open_window,
+        services=services,
+        kinds=kinds,
+        networks=networks,
+        weight=weight,
+        length=length,
+        unknown_hours=unknown_hours,
+    )
+    result = write_report(
+        out_dir,
+        points=points_path,
+        demand=demand_path,
+        standard=standard_text,
+        by=by,
+        where=where,
+        threshold=threshold,
+        optimize=optimize,
+        p=p,
+        time_limit=time_limit,
+        when=when,
+        offline=offline,
+        windows=not no_windows,
+        title=title,
+        quiet=quiet,
+    )
+    finish(result, quiet)
+
+
+def finish(result, quiet: bool) -> None:
+    """Print the path of index.html (and rejected rows) and exit with the report's code."""
+    if not quiet and result.n_rejected:
+        click.echo(f"{result.n_rejected} input rows rejected: see rejected.csv", err=True)
+    click.echo(str(result.index))
+    if result.exit_code:
+        raise SystemExit(result.exit_code)

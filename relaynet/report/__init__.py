@@ -1,0 +1,22 @@
+"""Batch coverage reports: one folder with HTML, CSV, GeoJSON and JSON, written atomically.
+
+>>> import relaynet as rn                                                      # doctest: +SKIP
+>>> rn.write_report("reports/lozere", points="pts.csv", demand="communes.csv",
+...                 standard="5km", by="departement")                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .charts import bar_chart, histogram
+from .folder import report_folder
+from .run import OPTIMIZE_MODELS, REPORT_FILES, Report, write_report
+
+__all__ = [
+    "OPTIMIZE_MODELS",
+    "REPORT_FILES",
+    "Report",
+    "bar_chart",
+    "histogram",
+    "report_folder",
+    "write_report",
+]

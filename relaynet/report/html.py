@@ -1,0 +1,360 @@
+"""``index.html`` of a report: KPIs, tables, inline SVG charts and the embedded map.
+
+Tables go through ``DataFrame.to_html(escape=True)`` and every other value through
+``html.escape``: a name from a data file can never inject markup. The page has no script.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import numpy as np
+import pandas as pd
+
+from ..schema import DENSITY_CLASSES
+from . import charts
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1f2933;background:#f7f7f5}
+main{max-width:1180px;margin:0 auto;padding:16px 24px 48px}
+h1{font-size:24px;margin:8px 0 2px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}
+.meta{color:#52606d;font-size:13px}
+.kpis{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
+.kpi{background:#fff;border-radius:8px;padding:10px 14px;box-shadow:0 1px 3px #0002;min-width:150px}
+.kpi b{display:block;font-size:22px}.kpi span{color:#52606d;font-size:12px}
+.charts{display:flex;flex-wrap:wrap;gap:18px}
+.charts figure{background:#fff;margin:0;padding:10px;border-radius:8px;box-shadow:0 1px 3px #0002}
+table.data{border-collapse:collapse;background:#fff;font-size:13px;margin:6px 0}
+table.data th,table.data td{border:1px solid #e1e4e8;padding:3px 8px;text-align:right}
+table.data th{background:#f0f2f4}
+table.data td:first-child,table.data th:first-child{text-align:left}
+.scroll{max-height:420px;overflow:auto;display:inline-block}
+.fail{color:#b42318;font-weight:600}.pass{color:#1a7f37}
+iframe.map{width:100%;height:620px;border:1px solid #ccc;border-radius:8px;background:#fff}
+.note{color:#52606d;font-size:13px;max-width:900px}
+"""
+
+
+def esc(value: object) -> str:
+    """``html.escape`` of ``str(value)`` (``""`` for None/NaN)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _num(value, digits: int = 0) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if not np.isfinite(number):
+        return "—"
+    return f"{number:,.{digits}f}".replace(",", "\u202f")
+
+
+def _pct(value, digits: int = 1) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if not np.isfinite(number) else f"{100 * number:.{digits}f} %"
+
+
+def _km(value) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if not np.isfinite(number) else f"{number / 1000:.1f} km"
+
+
+def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int | None = None) -> str:
+    """An escaped HTML table; ``formats`` maps columns to value → text functions."""
+    frame = frame.head(max_rows) if max_rows else frame
+    shown = frame.copy()
+    for column, fmt in (formats or {}).items():
+        if column in shown.columns:
+            shown[column] = shown[column].map(fmt)
+    return shown.to_html(index=False, escape=True, classes="data", border=0, na_rep="—")
+
+
+def _kpi(value: str, label: str) -> str:
+    return f'<div class="kpi"><b>{esc(value)}</b><span>{esc(label)}</span></div>'
+
+
+_KPI_FORMATS = {
+    "weight": _num,
+    "covered_weight": _num,
+    "uncovered_weight": _num,
+    "share_covered": _pct,
+    "mean_distance_m": _km,
+    "p50_distance_m": _km,
+    "p90_distance_m": _km,
+    "backup_share": _pct,
+}
+_KPI_SHOWN = [
+    "n_places",
+    "weight",
+    "covered_weight",
+    "uncovered_weight",
+    "share_covered",
+    "mean_distance_m",
+    "p90_distance_m",
+    "backup_share",
+]
+
+
+def _by_density(assessment) -> pd.DataFrame:
+    frame = assessment.by_density.reset_index()
+    frame = frame.rename(columns={frame.columns[0]: "density_class"})
+    return frame[["density_class", *[c for c in _KPI_SHOWN if c in frame.columns]]]
+
+
+def _windows_table(assessment) -> pd.DataFrame:
+    windows = assessment.windows
+    if windows is None or windows.empty:
+        return pd.DataFrame()
+    pivot = windows.pivot_table(
+        index=["window", "description"], columns="group", values="share_covered", sort=False
+    ).reset_index()
+    ordered = [c for c in ("all", *DENSITY_CLASSES) if c in pivot.columns]
+    pivot = pivot[["window", "description", *ordered]]
+    pivot.columns.name = None
+    return pivot.rename(columns={c: f"covered ({c})" for c in ordered})
+
+
+def _charts(assessment) -> list[str]:
+    out = []
+    density = assessment.by_density
+    classes = [c for c in DENSITY_CLASSES if c in density.index]
+    out.append(
+        charts.bar_chart(
+            classes,
+            density.loc[classes, "share_covered"].to_numpy(float),
+            title="Population covered by density class",
+            maximum=1.0,
+            color="#1a9850",
+        )
+    )
+    access = assessment.access
+    out.append(
+        charts.histogram(
+            access["distance_m"].to_numpy(float) / 1000,
+            weights=access["weight"].to_numpy(float),
+            edges=[0, 1, 2, 3, 4, 5, 7.5, 10, 15, 20],
+            title="People by distance to the nearest eligible point",
+            xlabel="km",
+            ylabel="people",
+        )
+    )
+    windows = assessment.windows
+    if windows is not None and not windows.empty:
+        overall = windows[windows["group"] == "all"]
+        out.append(
+            charts.bar_chart(
+                overall["window"].astype(str).tolist(),
+                overall["share_covered"].to_numpy(float),
+                title="Population covered by time window",
+                maximum=1.0,
+                color="#2b8cbe",
+            )
+        )
+    return out
+
+
+def render_index(
+    *,
+    assessment,
+    compliance: pd.DataFrame,
+    gaps,
+    solution,
+    rejected: pd.DataFrame,
+    inputs: list[dict],
+    area: str,
+    threshold: float,
+    title: str | None,
+    generated: dt.datetime,
+    offline: bool,
+) -> str:
+    """The report's ``index.html`` as a string (self-contained except the linked map)."""
+    kpis = assessment.kpis.iloc[0]
+    standard = assessment.standard.label
+    title = title or f"Relay coverage report — {standard}"
+    n_fail = int((~compliance["passes"]).sum())
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<h1>{esc(title)}</h1>",
+        f'<div class="meta">Standard: {esc(standard)} · eligible points: '
+        f"{esc(assessment.where)} · generated {esc(generated.strftime('%Y-%m-%d %H:%M UTC'))}"
+        "</div>",
+        '<section class="kpis" id="kpis">',
+        _kpi(_pct(kpis["share_covered"]), f"of the population within {standard}"),
+        _kpi(_num(kpis["covered_weight"]), "people covered"),
+        _kpi(_num(kpis["uncovered_weight"]), "people not covered"),
+        _kpi(_num(kpis["n_places"]), "demand places"),
+        _kpi(
+            f"{assessment.n_eligible:,}".replace(",", "\u202f"),
+            f"eligible points of {assessment.n_points:,}".replace(",", "\u202f"),
+        ),
+        _kpi(_km(kpis["p90_distance_m"]), "90th percentile distance"),
+        _kpi(str(len(gaps)), "gap zones"),
+        _kpi(f"{n_fail} / {len(compliance)}", f"areas below {_pct(threshold, 0)}"),
+        "</section>",
+        '<h2>Charts</h2><div class="charts">',
+        *[f"<figure>{svg}</figure>" for svg in _charts(assessment)],
+        "</div>",
+        "<h2>Map</h2>",
+        '<p class="note"><a href="map.html" target="_blank">Open the map full screen</a>. '
+        "Circles are demand places (area ∝ people; green covered, red not), purple polygons "
+        "the gap zones"
+        + (", stars the proposed sites" if solution is not None else "")
+        + ". Layers can be switched in the control at the top right."
+        + (
+            ""
+            if offline
+            else " The map loads Leaflet from the internet (use --offline for a "
+            "map that works without it)."
+        )
+        + "</p>",
+        '<iframe class="map" src="map.html" title="Coverage map" loading="lazy"></iframe>',
+        "<h2>Coverage by density class</h2>",
+        table(_by_density(assessment), _KPI_FORMATS | {"n_places": _num}),
+    ]
+    windows = _windows_table(assessment)
+    if not windows.empty:
+        fmt = {c: _pct for c in windows.columns if c.startswith("covered")}
+        parts += ["<h2>Time windows</h2>", table(windows, fmt)]
+    networks = assessment.networks
+    if networks is not None and not networks.empty:
+        fmt = {c: (_pct if "share" in c else _num) for c in networks.columns if c != "network"}
+        parts += ["<h2>Networks</h2>", table(networks, fmt)]
+    comp = compliance.copy()
+    comp["passes"] = comp["passes"].map(lambda x: "yes" if x else "NO")
+    comp_cols = [
+        c
+        for c in (
+            area,
+            "area_name",
+            "weight",
+            "covered_weight",
+            "share_covered",
+            "passes",
+            "shortfall",
+            "uncovered_places",
+            "closing_places",
+        )
+        if c in comp.columns
+    ]
+    parts += [
+        f"<h2>Coverage by area ({esc(area)}), target {_pct(threshold, 0)}</h2>",
+        f"<p class='note'>{n_fail} of {len(comp)} areas miss the target; failing areas first.</p>",
+        '<div class="scroll">',
+        table(
+            comp[comp_cols],
+            {"weight": _num, "covered_weight": _num, "share_covered": _pct, "shortfall": _num},
+        ),
+        "</div>",
+    ]
+    if len(gaps):
+        gap_cols = [
+            c
+            for c in (
+                "rank",
+                "gap_id",
+                "uncovered_weight",
+                "n_places",
+                "rural_share",
+                "nearest_point_m",
+                "areas",
+                "places",
+            )
+            if c in gaps.columns
+        ]
+        parts += [
+            f"<h2>Gap zones ranked ({len(gaps)}, top 50)</h2>",
+            '<div class="scroll">',
+            table(
+                pd.DataFrame(gaps[gap_cols]),
+                {"uncovered_weight": _num, "rural_share": _pct, "nearest_point_m": _km},
+                max_rows=50,
+            ),
+            "</div>",
+        ]
+    else:
+        parts += ["<h2>Gap zones</h2><p>No uncovered demand: no gap zone.</p>"]
+    if solution is not None:
+        parts += _solution_section(solution)
+    parts += _rejected_section(rejected)
+    parts += [
+        "<h2>Method and inputs</h2><ul class='note'>",
+        f"<li>Drive times: {esc(assessment.drive_time_source)}.</li>",
+        f"<li>Demand: {esc(assessment.demand_resolution)}</li>",
+    ]
+    for record in inputs:
+        where = record.get("path") or "in-memory table"
+        digest = f" · SHA-256 {esc(record['sha256'][:16])}…" if record.get("sha256") else ""
+        parts.append(f"<li>{esc(record['role'])}: {esc(where)}{digest}</li>")
+    parts += [
+        "</ul>",
+        "<h2>Files</h2><ul>",
+        *[
+            f'<li><a href="{name}">{name}</a></li>'
+            for name in (
+                "map.html",
+                "access.csv",
+                "gaps.geojson",
+                "gaps.csv",
+                "kpis.json",
+                "rejected.csv",
+                "run.json",
+            )
+            + (("sites.csv",) if solution is not None else ())
+        ],
+        "</ul></main></body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _solution_section(solution) -> list[str]:
+    sites = pd.DataFrame(solution.sites.drop(columns="geometry", errors="ignore"))
+    before, after = solution.covered_weight_before, solution.covered_weight_after
+    cols = [
+        c
+        for c in ("point_id", "name", "status", "new_weight", "assigned_weight", "n_demand")
+        if c in sites.columns
+    ]
+    sites = sites.sort_values("new_weight", ascending=False) if "new_weight" in sites else sites
+    return [
+        f"<h2>Proposed sites ({esc(solution.model)}, {len(sites)} sites)</h2>",
+        f"<p class='note'>Status {esc(solution.status)}, solver {esc(solution.solver)}, "
+        f"gap {_pct(solution.gap, 2)}. Covered people {_num(before)} → {_num(after)} "
+        f"(+{_num(after - before)}).</p>",
+        '<div class="scroll">',
+        table(sites[cols], {"new_weight": _num, "assigned_weight": _num}),
+        "</div>",
+    ]
+
+
+def _rejected_section(rejected: pd.DataFrame) -> list[str]:
+    if rejected.empty:
+        return ["<h2>Rejected input rows</h2><p>None: every input row was used.</p>"]
+    reasons = (
+        rejected.assign(reason=rejected["reason"].astype(str).str.split("; "))
+        .explode("reason")
+        .groupby(["source", "reason"], sort=False)
+        .size()
+        .rename("rows")
+        .reset_index()
+        .sort_values("rows", ascending=False)
+    )
+    return [
+        f"<h2>Rejected input rows ({len(rejected)})</h2>",
+        "<p class='note'>Listed with their line numbers in <a href='rejected.csv'>rejected.csv"
+        "</a>.</p>",
+        '<div class="scroll">',
+        table(reasons, max_rows=30),
+        "</div>",
+    ]
