@@ -1,0 +1,324 @@
+"""Maps rendered to HTML: layers, escaping, popups data, offline assets (no browser here;
+tests/test_browser.py drives the same HTML in Chromium)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from relaynet import hours
+from relaynet.errors import ParameterError
+from relaynet.maps import (
+    cdn_assets,
+    coverage_map,
+    inline_assets,
+    map_html,
+    network_map,
+    radius_px,
+    save_map,
+)
+from relaynet.maps.points import view_bounds
+
+ROOT = Path(__file__).resolve().parent.parent
+WHEN = "2025-11-26 10:30"
+HOSTILE = "<script>alert(1)</script>"
+HOSTILE_IMG = "<img src=x onerror=alert(1)>"
+
+
+def make_points(n: int = 6) -> gpd.GeoDataFrame:
+    """Tiny synthetic points: two networks, four kinds, hostile names, known hours."""
+    frame = pd.DataFrame(
+        {
+            "point_id": [f"P{i}" for i in range(n)],
+            "name": [HOSTILE, HOSTILE_IMG, "Tabac & Presse", 'Say "hi"', "Locker 4", "Hub 5"][:n],
+            "network": [
+                "la_poste",
+                "mondial_relay",
+                "la_poste",
+                "x<b>net</b>",
+                "la_poste",
+                "la_poste",
+            ][:n],
+            "kind": ["counter", "locker", "post_office", "hub", "locker", "weird"][:n],
+            "opening_hours": [
+                "Mo-Fr 09:00-12:00,14:00-18:00; Sa 09:00-12:00",
+                "24/7",
+                "",
+                "Mo-Sa 08:00-20:00",
+                "Mo-Fr 09:00-12:00,14:00-18:00; Sa 09:00-12:00",
+                "garbage hours",
+            ][:n],
+            "hours_source": ["osm", "carrier", "unknown", "osm", "osm", "osm"][:n],
+            "services": ["dropoff;pickup;returns", "pickup", "", "pickup", "pickup", ""][:n],
+            "max_weight_kg": [30.0, 20.0, np.nan, 30.0, np.nan, np.nan][:n],
+            "max_length_cm": [150.0, np.nan, np.nan, np.nan, np.nan, np.nan][:n],
+            "address": ['1 rue <b onmouseover="alert(2)">x</b>', "", "2 place", "", "", ""][:n],
+            "postcode": ["48000"] * n,
+            "city": ["Mende"] * n,
+        }
+    )
+    geometry = gpd.points_from_xy(3.5 + 0.01 * np.arange(n), 44.5 + 0.01 * np.arange(n))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def layer_data(html: str, name: str) -> list:
+    """The JSON array assigned to ``var <name> =`` in the first matching layer script."""
+    match = re.search(rf"var {name} = (\[.*?\]);\n", html, flags=re.S)
+    assert match, f"no {name} array in the page"
+    return json.loads(match.group(1))
+
+
+class TestNetworkMapSynthetic:
+    def test_one_layer_per_network_with_its_points(self):
+        points = make_points()
+        html = map_html(network_map(points, when=WHEN))
+        blocks = re.findall(r"var data = (\[.*?\]);\n", html, flags=re.S)
+        ids = sorted(row[2] for block in blocks for row in json.loads(block))
+        # one block per network, each point once (ids escaped: none needs it here)
+        assert len(blocks) == points["network"].nunique()
+        assert ids == sorted(points["point_id"])
+
+    def test_every_data_text_is_escaped(self):
+        html = map_html(network_map(make_points(), when=WHEN))
+        # nothing from the data appears as live markup anywhere in the page
+        assert HOSTILE not in html and HOSTILE_IMG not in html
+        assert "<b>net</b>" not in html and "<b onmouseover" not in html
+        data = [
+            row
+            for block in re.findall(r"var data = (\[.*?\]);\n", html, flags=re.S)
+            for row in json.loads(block)
+        ]
+        by_id = {row[2]: row for row in data}
+        assert by_id["P0"][3] == HOSTILE  # raw name only as the marker's DOM title
+        assert by_id["P0"][4] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+        assert by_id["P1"][4] == "&lt;img src=x onerror=alert(1)&gt;"
+        assert by_id["P2"][4] == "Tabac &amp; Presse"
+        assert by_id["P3"][4] == "Say &quot;hi&quot;"
+        assert "&lt;b onmouseover=&quot;alert(2)&quot;&gt;x&lt;/b&gt;" in by_id["P0"][5]
+        # layer names (rendered as HTML by Leaflet's layer control) are escaped too
+        control = html[html.index("overlays") :]
+        assert json.dumps("X&lt;b&gt;net&lt;/b&gt; (1)").replace("&", "\\u0026") in control
+
+    def test_popup_hours_match_opening_hours_oracle(self):
+        points = make_points()
+        html = map_html(network_map(points, when=WHEN))
+        texts = layer_data(html, "texts")
+        weeks = layer_data(html, "hours")
+        days = layer_data(html, "days")
+        assert days[0].startswith("Mon 24/11") and days[6].startswith("Sun 30/11")
+        rows = {
+            row[2]: row
+            for block in re.findall(r"var data = (\[.*?\]);\n", html, re.S)
+            for row in json.loads(block)
+        }
+        monday = pd.Timestamp("2025-11-24")
+        for i, pid in enumerate(points["point_id"]):
+            week = weeks[rows[pid][10]]
+            for k in range(7):
+                expected = hours.hours_on(points.iloc[[i]], monday + pd.Timedelta(days=k)).iloc[0]
+                shown = texts[week[k]]
+                assert shown == str(expected).replace("-", "\u2013").replace(",", ", ")
+        assert texts[weeks[rows["P0"][10]][0]] == "09:00\u201312:00, 14:00\u201318:00"
+        assert texts[weeks[rows["P2"][10]][0]] == "unknown"
+
+    def test_status_at_the_chosen_time(self):
+        points = make_points()
+        html = map_html(network_map(points, when=WHEN))
+        rows = {
+            row[2]: row
+            for block in re.findall(r"var data = (\[.*?\]);\n", html, re.S)
+            for row in json.loads(block)
+        }
+        status = layer_data(html, "status")
+        open_now = hours.is_open(points, WHEN)
+        known = hours.Schedules(points).known
+        for i, pid in enumerate(points["point_id"]):
+            text = status[rows[pid][11]]
+            if not known[i]:
+                assert "unknown" in text
+            else:
+                assert ("Open at" in text) == bool(open_now[i])
+        assert "Wed 26 Nov 2025 10:30" in status[0]
+        # Sunday 10:30: the 24/7 locker is the only open one
+        html = map_html(network_map(points, when="2025-11-30 10:30"))
+        rows = {
+            row[2]: row
+            for block in re.findall(r"var data = (\[.*?\]);\n", html, re.S)
+            for row in json.loads(block)
+        }
+        assert [pid for pid, row in rows.items() if row[11] == 0] == ["P1"]
+
+    def test_icons_and_colours(self):
+        html = map_html(network_map(make_points(), when=WHEN))
+        texts = layer_data(html, "texts")
+        for icon in ("store", "box", "envelope", "warehouse", "location-dot"):
+            assert icon in texts
+        assert '"orange"' in html and '"darkred"' in html  # la_poste, mondial_relay
+        assert "rn-legend" in html and "Mondial relay" in html
+
+    def test_cluster_threshold_and_fit_bounds(self):
+        points = make_points()
+        html = map_html(network_map(points, when=WHEN))
+        assert "L.markerClusterGroup(" not in re.sub(r"<script src=.*?</script>", "", html)
+        html = map_html(network_map(points, when=WHEN, cluster=True))
+        assert "L.markerClusterGroup(" in html
+        bounds = re.search(r"fitBounds\(\s*(\[\[.*?\]\])", html, re.S).group(1)
+        assert np.allclose(json.loads(bounds), [[44.5, 3.5], [44.55, 3.55]])
+
+    def test_view_bounds_ignore_far_outliers_only(self):
+        rng = np.random.default_rng(0)
+        lon, lat = rng.uniform(2, 3, 500), rng.uniform(45, 46, 500)
+        assert view_bounds(lon, lat) == pytest.approx((lon.min(), lat.min(), lon.max(), lat.max()))
+        lon2, lat2 = np.append(lon, [55.5, -61.5]), np.append(lat, [-21.1, 16.2])
+        b = view_bounds(lon2, lat2)
+        assert 2 <= b[0] < b[2] <= 3 and 45 <= b[1] < b[3] <= 46
+
+    def test_errors(self):
+        with pytest.raises(ParameterError, match="GeoDataFrame"):
+            network_map(pd.DataFrame({"point_id": ["a"]}))
+        points = make_points()
+        with pytest.raises(ParameterError, match="no CRS"):
+            network_map(points.set_crs(None, allow_override=True))
+        with pytest.raises(ParameterError, match="point_id"):
+            network_map(points.drop(columns="point_id"))
+
+
+class TestNetworkMapReal:
+    def test_lozere_points_all_in_layers(self):
+        points = gpd.read_parquet(ROOT / "data" / "laposte_points.parquet")
+        points = points[points["postcode"].astype(str).str.startswith("48")]
+        html = map_html(network_map(points, when=WHEN))
+        data = layer_data(html, "data")
+        assert sorted(r[2] for r in data) == sorted(points["point_id"])
+        assert "L.markerClusterGroup(" in html
+
+
+@pytest.fixture(scope="module")
+def lozere():
+    """Lozère points and communes (one hostile commune name), assessed at 5 km."""
+    from relaynet.coverage import assess, find_gaps
+
+    points = gpd.read_parquet(ROOT / "data" / "laposte_points.parquet")
+    demand = gpd.read_parquet(ROOT / "data" / "communes_demand.parquet")
+    points = points[points["postcode"].astype(str).str.startswith("48")]
+    demand = demand[demand["area_id"] == "48"].copy()
+    demand.iloc[0, demand.columns.get_loc("name")] = HOSTILE
+    assessment = assess(demand, points, "5km", windows=None)
+    return points, assessment, find_gaps(assessment)
+
+
+class TestCoverageMap:
+    def test_demand_circles_split_by_coverage(self, lozere):
+        points, assessment, gaps = lozere
+        html = map_html(coverage_map(assessment, points=points, gaps=gaps, when=WHEN))
+        blocks = [json.loads(b) for b in re.findall(r"var data = (\[.*?\]);\n", html, re.S)]
+        circles = [b for b in blocks if b and len(b[0]) == 5]
+        covered, uncovered = circles
+        access = assessment.access
+        assert len(covered) == int(access["covered"].sum())
+        assert len(uncovered) == int((~access["covered"]).sum())
+        assert {r[2] for r in covered} == {0} and {r[2] for r in uncovered} == {1}
+        assert HOSTILE not in html and "&amp;lt;script" not in html
+        assert any("&lt;script&gt;" in r[4] for r in covered + uncovered)
+
+    def test_gap_polygons_with_uncovered_population(self, lozere):
+        points, assessment, gaps = lozere
+        html = map_html(coverage_map(assessment, points=points, gaps=gaps, when=WHEN))
+        blocks = re.findall(r'"features": (\[.*?\])\};\n', html, re.S)
+        data = [f for block in blocks for f in json.loads(block)]
+        polygons = [f for f in data if f["geometry"]["type"] in ("Polygon", "MultiPolygon")]
+        assert len(polygons) == len(gaps)
+        total = gaps["uncovered_weight"].sum()
+        assert f"Gap zones ({len(gaps)}," in html
+        assert np.isclose(
+            total, (~assessment.access["covered"] * assessment.access["weight"]).sum()
+        )
+        first = polygons[0]["properties"]
+        assert "uncovered people" in first["t"] and "Uncovered people" in first["p"]
+        # geometry kept within ~1 m of the gap polygons
+        shape = shapely.geometry.shape(polygons[0]["geometry"])
+        assert shape.symmetric_difference(gaps.geometry.iloc[0]).area < 1e-6
+
+    def test_radius_layer_and_proposed_sites(self, lozere):
+        points, assessment, gaps = lozere
+
+        class FakeSolution:  # the fields coverage_map reads from a Solution
+            model = "mclp"
+            sites = gpd.GeoDataFrame(
+                {
+                    "point_id": ["cand:<i>x</i>"],
+                    "name": ["Site"],
+                    "status": ["new"],
+                    "new_weight": [1234.0],
+                    "assigned_weight": [2000.0],
+                },
+                geometry=gpd.points_from_xy([3.6], [44.6]),
+                crs="EPSG:4326",
+            )
+
+        html = map_html(coverage_map(assessment, points=points, solution=FakeSolution(), when=WHEN))
+        assert html.count('"m": 5000.0') == len(points)  # one 5 km circle per point
+        assert "Proposed sites (1)" in html
+        assert "cand:&lt;i&gt;x&lt;/i&gt;" in html and "<i>x</i>" not in html
+        assert "1\u202f234 people newly covered" in html
+
+    def test_window_and_errors(self, lozere):
+        points, assessment, gaps = lozere
+        with pytest.raises(ParameterError, match="window"):
+            coverage_map(assessment, window="nope")
+        with pytest.raises(ParameterError, match="assess"):
+            coverage_map(object())
+
+    def test_isochrones_layer(self, lozere):
+        _, assessment, _ = lozere
+        iso = gpd.GeoDataFrame(
+            {"point_id": ["a", "a"], "minutes": [5.0, 10.0]},
+            geometry=[shapely.Point(3.5, 44.5).buffer(0.02), shapely.Point(3.5, 44.5).buffer(0.05)],
+            crs="EPSG:4326",
+        )
+        html = map_html(coverage_map(assessment, isochrones=iso))
+        assert "Isochrones (2)" in html and "minutes=10.0" in html
+
+
+def test_radius_px_area_proportional_and_capped():
+    weight = np.array([0.0, 100.0, 400.0, 1e9])
+    r = radius_px(weight)
+    assert r[0] == 2.0 and r.max() <= 16.0
+    assert (r[2] - 2) == pytest.approx(2 * (r[1] - 2), rel=0.05)
+
+
+class TestOffline:
+    def test_every_linked_asset_has_a_local_copy(self):
+        points = make_points()
+        html = map_html(network_map(points, when=WHEN, cluster=True))
+        links = re.findall(r'<(?:script src|link rel="stylesheet" href)="(https?://[^"]+)"', html)
+        assert links and all(url in cdn_assets() for url in links)
+
+    def test_offline_map_has_no_cdn_link(self, tmp_path):
+        m = network_map(make_points(), when=WHEN, cluster=True)
+        path = save_map(m, tmp_path / "offline.html", offline=True)
+        html = path.read_text(encoding="utf-8")
+        assert not re.search(r'<script src="http', html)
+        assert not re.search(r'<link rel="stylesheet" href="http', html)
+        assert "L.MarkerClusterGroup" in html and "AwesomeMarkers" in html
+        assert HOSTILE not in html
+
+    def test_inline_unknown_asset(self):
+        page = '<script src="https://example.org/x.js"></script>'
+        with pytest.raises(ParameterError, match="no offline copy"):
+            inline_assets(page)
+        assert inline_assets(page, strict=False) == page
+
+    def test_save_is_atomic_and_checks_type(self, tmp_path):
+        with pytest.raises(ParameterError, match="folium.Map"):
+            save_map("not a map", tmp_path / "x.html")
+        save_map(folium.Map(), tmp_path / "m.html")
+        assert [p.name for p in tmp_path.iterdir()] == ["m.html"]
