@@ -108,6 +108,19 @@ class TestTinyGraph:
         assert pd.isna(acc["point_id"].iloc[1])  # B -> D takes 110 s > 100 s
         np.testing.assert_allclose(acc["drive_s"].iloc[0], 50)
 
+    def test_real_eligibility_and_empty_inputs(self):
+        from relaynet.eligibility import Eligibility
+
+        net = _tiny()
+        pts = _points(LAT[[2, 3]], LON[[2, 3]], ids=["C", "D"], kind=["locker", "counter"])
+        acc = net.nearest((LAT[:1], LON[:1]), pts, where=Eligibility(kinds=frozenset({"counter"})))
+        assert acc["point_id"].tolist() == ["D"] and acc["kind"].tolist() == ["counter"]
+        none = net.nearest((LAT[:2], LON[:2]), pts.iloc[:0], k=2)
+        assert len(none) == 4 and none["point_id"].isna().all() and none["drive_s"].isna().all()
+        empty = net.nearest((LAT[:0], LON[:0]), pts, k=2)
+        assert len(empty) == 0 and "drive_s" in empty.columns
+        assert len(net.within((LAT[:0], LON[:0]), pts, 60)) == 0
+
     def test_off_road_place_is_flagged_not_snapped(self):
         net = _tiny(max_snap_m=500)
         pts = _points(LAT[[2]], LON[[2]])

@@ -196,7 +196,6 @@ def graph_from_osm_file(
                 f"{path}: dropped {dropped} {mode} way(s) referencing nodes missing from the "
                 "extract (clipped extract)"
             )
-            logger.warning(msg)
             warnings.warn(msg, ClippedExtractWarning, stacklevel=3)
         if kept == 0:
             raise NetworkError(f"{path}: no {mode} roads in this extract")

@@ -441,7 +441,10 @@ class RoadNetwork:
 
         safe = best.clip(0)
         plc = np.repeat(np.arange(m), k)
-        dist = np.where(found, _in.haversine_m(lat[plc], lon[plc], plat[safe], plon[safe]), np.nan)
+        dist = np.full(m * k, np.nan)
+        dist[found] = _in.haversine_m(
+            lat[plc[found]], lon[plc[found]], plat[best[found]], plon[best[found]]
+        )
         table = pd.DataFrame(
             {
                 "demand_id": pd.array(ids[plc], dtype="str"),

@@ -38,16 +38,16 @@ class Csr:
 
 
 def build_csr(
-    rows: np.ndarray, cols: np.ndarray, weight: np.ndarray, n: int
+    rows: np.ndarray, cols: np.ndarray, weight: np.ndarray, n: int, presorted: bool = False
 ) -> tuple[Csr, np.ndarray]:
     """CSR of ``n`` nodes from unique edges; returns it and the edge order used for ``data``.
 
     ``order`` maps stored positions to input edges: attribute ``a`` of the input edges is
-    ``a[order]`` in CSR order.
+    ``a[order]`` in CSR order. ``presorted`` says the edges are already sorted by (row, col).
     """
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
-    order = np.lexsort((cols, rows))
+    order = np.arange(len(rows)) if presorted else np.lexsort((cols, rows))
     r, c = rows[order], cols[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
@@ -138,7 +138,8 @@ class Router:
         self.forward_keys = fu * self.n + fv
         # reversed graph: an edge v -> u for every road u -> v; search from the sources
         self.rev, order = build_csr(fv, fu, fw, self.n)
-        self.rev_length = fl[order]
+        # the same edges in reversed-CSR order (sorted by head, then tail)
+        self.ra, self.rb, self.rw, self.rl = fu[order], fv[order], fw[order], fl[order]
 
     @property
     def n_edges(self) -> int:
@@ -220,7 +221,8 @@ class Router:
     ) -> None:
         """Fill column ``r`` of the labels from columns ``0..r-1`` (see nearest_sources)."""
         n, n_src = self.n, len(sources)
-        a, b, w, ln = self.fu, self.fv, self.fw, self.fl
+        # edges a -> b in reversed-CSR order, so that any subset stays sorted by (b, a)
+        a, b, w, ln = self.ra, self.rb, self.rw, self.rl
         xa = lab[a, :r]
         lb = lab[b, :r]
         a_full = (xa >= 0).all(axis=1)
@@ -264,7 +266,8 @@ class Router:
         bs = np.concatenate([ln[ii], v_base])
         virt = np.concatenate([np.zeros(len(ii), bool), np.ones(len(v_rows), bool)])
         big = n + n_src
-        aug, order = build_csr(rows, cols, wt, big)
+        # internal edges keep the (b, a) order, virtual rows (>= n) come after, sorted
+        aug, order = build_csr(rows, cols, wt, big, presorted=True)
         bs, virt = bs[order], virt[order]
 
         starts = np.unique(v_rows)
