@@ -69,7 +69,7 @@ def run_client(
             threads_per_worker=int(threads_per_worker),
             memory_limit=memory_limit,
             processes=processes,
-            dashboard_address=None,
+            dashboard_address=":0",
         )
         try:
             with distributed.Client(cluster) as client:

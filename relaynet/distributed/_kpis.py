@@ -38,7 +38,7 @@ def kpi_from_partials(
     """KPI table (same columns and index as ``kpi_table``) for ``(window, grouping)``."""
     sums = partials.sums[key].sort_index()
     name = key[1] if key[1] != "all" else "group"
-    labels = pd.Index(sums.index.to_numpy(object), dtype=object, name=name)
+    labels = pd.Index(sums.index.tolist(), name=name)
     k = len(labels)
     hist = partials.hist[key]
     codes = labels.get_indexer(hist["group"].to_numpy(object))
