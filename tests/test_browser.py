@@ -300,3 +300,37 @@ class TestNetworkMap:
         page.page.wait_for_timeout(300)
         assert page.page.evaluate(VISIBLE_MARKERS) == len(points)
         page.check_clean()
+
+
+class TestReport:
+    def test_report_page_and_embedded_map(self, page, serve, tmp_path_factory):
+        from relaynet.report import write_report
+
+        folder = tmp_path_factory.mktemp("report")
+        points = lozere_points()
+        demand = gpd.read_parquet(ROOT / "data" / "communes_demand.parquet")
+        demand = demand[demand["area_id"] == "48"].copy()
+        demand.iloc[0, demand.columns.get_loc("name")] = XSS_NAMES[1]
+        result = write_report(
+            folder / "out",
+            points=points,
+            demand=demand,
+            standard="5km",
+            threshold=0.99,
+            when=WHEN,
+            windows=False,
+        )
+        base = serve(folder / "out")
+        page.page.goto(f"{base}/index.html")
+        assert page.page.locator("svg.chart").count() >= 2
+        share = result.assessment.share_covered
+        assert f"{100 * share:.1f} %" in page.page.locator("#kpis").inner_text()
+        frame = page.page.frame_locator("iframe.map")
+        frame.locator(MARKER).first.wait_for(timeout=15000)
+        uncovered = frame.locator(".leaflet-control-layers-overlays label", has_text="Uncovered")
+        assert uncovered.count() == 1
+        page.page.locator("iframe.map").scroll_into_view_if_needed()
+        page.page.wait_for_timeout(500)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        page.check_clean()
