@@ -25,6 +25,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check relaynet tests scripts
 	$(BIN)/ruff format --check relaynet tests scripts
+	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q
 
 data: $(STAMP)

@@ -10,7 +10,10 @@ import logging
 import click
 
 from .. import __version__
+from .coverage import coverage
+from .demo import demo
 from .nearest import nearest
+from .report import report
 from .validate import validate
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -29,3 +32,6 @@ def main(verbose: bool) -> None:
 
 main.add_command(validate)
 main.add_command(nearest)
+main.add_command(coverage)
+main.add_command(report)
+main.add_command(demo)
