@@ -2,8 +2,13 @@
 
 Public API (``import relaynet as rn``)::
 
-    pts, rejected = rn.load_points("data/laposte_points.parquet")
-    demand, _ = rn.load_demand("data/communes_demand.parquet")
+    points, demand = rn.datasets.load_demo()
+    where = rn.Eligibility(open_at="2026-11-28 18:30", services={"returns"})
+    access = rn.Locator(points).nearest(demand, k=3, where=where)
+    result = rn.assess(demand, points, rn.Standard(distance_m=5000), where=where)
+
+The map, road-network, optimization and report parts (folium, osmnx, pulp) are imported
+on first use, so ``import relaynet`` stays quick.
 """
 
 from __future__ import annotations
@@ -15,12 +20,29 @@ from .coverage import Assessment, assess, compliance_table, find_gaps, travel_bu
 from .eligibility import Eligibility
 from .errors import InputError, NetworkError, ParameterError, RelaynetError, SolverError
 from .io import load_demand, load_points
-from .maps import coverage_map, network_map
 from .nearest import Locator
-from .network import RoadNetwork
-from .optimize import Solution, solve
-from .report import write_report
 from .standard import Standard
+
+_LAZY = {
+    "coverage_map": "maps",
+    "network_map": "maps",
+    "RoadNetwork": "network",
+    "Solution": "optimize",
+    "solve": "optimize",
+    "write_report": "report",
+}
+
+
+def __getattr__(name: str):
+    """Import the heavier parts of the public API on first use (PEP 562)."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'relaynet' has no attribute {name!r}")
+
 
 try:
     __version__ = version("relaynet")
