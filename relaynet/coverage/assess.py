@@ -1,16 +1,19 @@
 """``assess``: who is covered by a service standard, overall, per area, per class and per window.
 
-One call answers "who is badly served, where, and when":
+One call answers "who is badly served, where, and when". For each eligibility mask (the
+base ``where``, then each time window):
 
-1. a radius query (:meth:`relaynet.nearest.Locator.within_arrays`) gives every
-   (place, eligible point) pair within the standard's straight-line reach — the
-   *covering pairs*; with a :class:`relaynet.network.RoadNetwork` and a drive-time
-   standard, the road pairs (:meth:`RoadNetwork.within`) join them (``combine="any"``:
-   union; ``"all"``: pairs within both);
-2. the nearest eligible point of a covered place is its closest pair; only uncovered
-   places need a nearest-point query (:meth:`Locator.query`);
-3. time windows reuse the same pairs, filtered by each window's eligibility mask, so
-   four windows cost four cheap filters rather than four radius queries.
+1. straight line (no road graph): one k=2 nearest query per network present among the
+   eligible points (:meth:`relaynet.nearest.Locator.query`) gives each place its nearest
+   and second-nearest eligible point and which networks reach it within the standard's
+   straight-line reach — coverage, backup (≥ 2 points) and fragility without ever
+   materialising the (place, point) pairs, which number tens of millions in cities;
+   the exact number of points in reach (``n_points``) is a count-only radius query,
+   done for the base mask only;
+2. with a :class:`relaynet.network.RoadNetwork` and a drive-time standard, the
+   *covering pairs* are materialised: straight-line pairs within the distance
+   (:meth:`Locator.within_arrays`) and road pairs within the time
+   (:meth:`RoadNetwork.within`), united (``combine="any"``) or intersected (``"all"``).
 
 Without a road graph a drive-time standard uses an *estimated* drive time
 (:class:`~relaynet.coverage.estimate.DriveEstimate`: straight line × 1.3 at 50 km/h);
@@ -32,13 +35,13 @@ import pandas as pd
 
 from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..nearest import Locator, _geo_latlon
+from ..nearest import Locator, _geo_latlon, metres_to_chord, unit_vectors
 from ..schema import DENSITY_CLASSES
 from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
 from .estimate import DriveEstimate
 from .kpis import kpi_dict, kpi_table
-from .networks import network_codes, network_contribution, networks_per_place
+from .networks import network_codes, network_contribution
 from .windows import TIME_WINDOWS, describe_window
 
 log = logging.getLogger(__name__)
@@ -71,7 +74,8 @@ class Assessment:
         ``group`` (``"all"``, ``"urban"``, ``"intermediate"``, ``"rural"``) then the KPIs.
     window_access
         Per window, a table aligned with ``access``: ``point_id``, ``distance_m``,
-        ``drive_s``, ``covered``, ``n_points``, ``n_networks``.
+        ``drive_s``, ``covered``, ``backup`` (≥ 2 eligible points within the standard),
+        ``n_networks``.
     networks
         Coverage per network alone and marginal contribution (see
         :func:`~relaynet.coverage.networks.network_contribution`).
@@ -167,7 +171,6 @@ class _Context:
     estimate: DriveEstimate
     network: Any
     radius_m: float | None
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
     point_index: pd.Index
 
 
@@ -194,56 +197,118 @@ def _road_pairs(ctx: _Context, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return place, row.astype(np.int64)
 
 
-def _evaluate(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
-    """Nearest point, coverage and counts of every place for one eligibility mask."""
+def _count_within(ctx: _Context, mask: np.ndarray, radius_m: float) -> np.ndarray:
+    """Eligible points within ``radius_m`` of every place (count-only radius query)."""
+    counter = getattr(ctx.locator, "count_within", None)
+    if counter is not None:
+        return np.asarray(counter(ctx.lat, ctx.lon, radius_m, where=mask), dtype=np.int64)
+    # Locator has no public count query yet: use its cached k-d tree for the mask
+    # (count only: no pair list is built).
+    index = ctx.locator._index(mask)
+    if index.tree is None:
+        return np.zeros(len(ctx.lat), dtype=np.int64)
+    xyz = unit_vectors(ctx.lat, ctx.lon)
+    counts = index.tree.query_ball_point(
+        xyz, r=metres_to_chord(radius_m), return_length=True, workers=ctx.locator.workers
+    )
+    return np.asarray(counts, dtype=np.int64)
+
+
+def _merge_top2(a, a_row, b, b_row):
+    """Two smallest of two sorted (n, 2) distance arrays, with their point rows."""
+    first_a = a[:, 0] <= b[:, 0]
+    first = np.where(first_a, a[:, 0], b[:, 0])
+    first_row = np.where(first_a, a_row[:, 0], b_row[:, 0])
+    # runner-up: the other list's head, or the winning list's second
+    other = np.where(first_a, b[:, 0], a[:, 0])
+    other_row = np.where(first_a, b_row[:, 0], a_row[:, 0])
+    second_own = np.where(first_a, a[:, 1], b[:, 1])
+    second_own_row = np.where(first_a, a_row[:, 1], b_row[:, 1])
+    take_own = second_own <= other
+    second = np.where(take_own, second_own, other)
+    second_row = np.where(take_own, second_own_row, other_row)
+    return np.column_stack([first, second]), np.column_stack([first_row, second_row])
+
+
+def _evaluate_straight(ctx: _Context, mask: np.ndarray, count: bool) -> dict[str, Any]:
+    """Coverage by straight-line reach: per-network k=2 nearest queries, no pair list."""
+    n = len(ctx.lat)
+    radius = ctx.radius_m
+    best = np.full((n, 2), np.inf)
+    best_row = np.full((n, 2), -1, dtype=np.int64)
+    covered_by = np.zeros((ctx.n_net, n), dtype=bool)
+    for j in range(ctx.n_net):
+        sub = mask & (ctx.net_code == j)
+        if not sub.any():
+            continue
+        rows, dist = ctx.locator.query(ctx.lat, ctx.lon, k=2, where=sub)
+        dist = np.where(np.isnan(dist), np.inf, dist)
+        covered_by[j] = dist[:, 0] <= radius
+        best, best_row = _merge_top2(best, best_row, dist, rows)
+    distance = np.where(np.isfinite(best[:, 0]), best[:, 0], np.nan)
+    covered = covered_by.any(axis=0)
+    out: dict[str, Any] = {
+        "nearest_row": best_row[:, 0],
+        "distance_m": distance,
+        "drive_s": ctx.estimate.drive_s(distance),
+        "covered": covered,
+        "backup": best[:, 1] <= radius,
+        "n_networks": covered_by.sum(axis=0).astype(np.int64),
+        "covered_by": covered_by,
+    }
+    if count:
+        n_points = _count_within(ctx, mask, radius) if mask.any() else np.zeros(n, np.int64)
+        # the nearest point decides coverage; the count agrees up to rounding at the edge
+        out["n_points"] = np.where(covered, np.maximum(n_points, 1), 0)
+    return out
+
+
+def _evaluate_road(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
+    """Coverage with a road network: materialised straight-line and road covering pairs."""
     n = len(ctx.lat)
     n_pts = len(ctx.points)
-    place, row, dist = ctx.pairs
-    keep = mask[row]
-    place, row, dist = place[keep], row[keep], dist[keep]
-    # nearest by straight line: first pair of each place (pairs sorted by place, distance)
-    nearest_row = np.full(n, -1, dtype=np.int64)
-    nearest_m = np.full(n, np.nan)
-    if len(place):
-        first = np.r_[True, place[1:] != place[:-1]]
-        nearest_row[place[first]] = row[first]
-        nearest_m[place[first]] = dist[first]
-    rest = np.flatnonzero(nearest_row < 0)
-    if len(rest) and mask.any():
-        rows, metres = ctx.locator.query(ctx.lat[rest], ctx.lon[rest], k=1, where=mask)
-        nearest_row[rest], nearest_m[rest] = rows[:, 0], metres[:, 0]
-    # covering pairs
-    cover_place, cover_row = place, row
     std = ctx.standard
-    out: dict[str, Any] = {}
-    if ctx.network is not None:
-        if std.drive_s is not None:
-            road_place, road_row = _road_pairs(ctx, mask) if mask.any() else (row[:0], row[:0])
-            if std.distance_m is None:
-                cover_place, cover_row = road_place, road_row
-            else:
-                a = _pair_keys(place, row, n_pts)
-                b = _pair_keys(road_place, road_row, n_pts)
-                keys = np.union1d(a, b) if std.combine == "any" else np.intersect1d(a, b)
-                cover_place, cover_row = keys // n_pts, keys % n_pts
-        else:
-            cover_place, cover_row = place, row
-        road = ctx.network.nearest((ctx.lat, ctx.lon), ctx.points[mask], k=1)
-        out["drive_s"] = road[ctx.network.time_column].to_numpy(float)
-        out["road_m"] = road["road_m"].to_numpy(float)
+    if std.distance_m is not None and mask.any():
+        place, row, _ = ctx.locator.within_arrays(ctx.lat, ctx.lon, std.distance_m, where=mask)
     else:
-        out["drive_s"] = ctx.estimate.drive_s(nearest_m)
-    n_points = np.bincount(cover_place, minlength=n).astype(np.int64)
-    out.update(
-        nearest_row=nearest_row,
-        distance_m=nearest_m,
-        covered=n_points > 0,
-        n_points=n_points,
-        n_networks=networks_per_place(cover_place, ctx.net_code[cover_row], n, ctx.n_net),
-        cover_place=cover_place,
-        cover_row=cover_row,
+        place = row = np.empty(0, np.int64)
+    rows, dist = (
+        ctx.locator.query(ctx.lat, ctx.lon, k=1, where=mask)
+        if mask.any()
+        else (np.full((n, 1), -1), np.full((n, 1), np.nan))
     )
-    return out
+    if std.drive_s is not None:
+        road_place, road_row = _road_pairs(ctx, mask) if mask.any() else (place[:0], row[:0])
+        if std.distance_m is None:
+            place, row = road_place, road_row
+        else:
+            a = _pair_keys(place, row, n_pts)
+            b = _pair_keys(road_place, road_row, n_pts)
+            keys = np.union1d(a, b) if std.combine == "any" else np.intersect1d(a, b)
+            place, row = keys // n_pts, keys % n_pts
+    road = ctx.network.nearest((ctx.lat, ctx.lon), ctx.points[mask], k=1)
+    n_points = np.bincount(place, minlength=n).astype(np.int64)
+    covered_by = np.zeros((ctx.n_net, n), dtype=bool)
+    for j in range(ctx.n_net):
+        covered_by[j] = np.bincount(place[ctx.net_code[row] == j], minlength=n) > 0
+    return {
+        "nearest_row": rows[:, 0],
+        "distance_m": dist[:, 0],
+        "drive_s": road[ctx.network.time_column].to_numpy(float),
+        "road_m": road["road_m"].to_numpy(float),
+        "covered": n_points > 0,
+        "backup": n_points >= 2,
+        "n_points": n_points,
+        "n_networks": covered_by.sum(axis=0).astype(np.int64),
+        "covered_by": covered_by,
+    }
+
+
+def _evaluate(ctx: _Context, mask: np.ndarray, count: bool = True) -> dict[str, Any]:
+    """Nearest point, coverage and counts of every place for one eligibility mask."""
+    if ctx.network is None:
+        return _evaluate_straight(ctx, mask, count)
+    return _evaluate_road(ctx, mask)
 
 
 class _Stopwatch:
@@ -401,12 +466,7 @@ def assess(
     density = classify_density(demand, density_thresholds).to_numpy(object)
     done("prepare")
 
-    stage("radius query")
     radius = _straight_radius(standard, estimate, network)
-    if radius is not None and base.any():
-        pairs = locator.within_arrays(lat, lon, radius, where=base)
-    else:
-        pairs = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
     ctx = _Context(
         lat=lat,
         lon=lon,
@@ -418,10 +478,8 @@ def assess(
         estimate=estimate,
         network=network,
         radius_m=radius,
-        pairs=pairs,
         point_index=pd.Index(points["point_id"].astype(str)),
     )
-    done("radius query")
 
     stage("coverage")
     main = _evaluate(ctx, base)
@@ -455,15 +513,14 @@ def assess(
     done("coverage")
 
     stage("kpis")
-    kpis = kpi_table(access)
-    by_area = kpi_table(access, by)
-    by_density = kpi_table(access, "density_class")
+    linear = estimate.drive_s if network is None else None
+    kpis = kpi_table(access, drive_from_distance=linear)
+    by_area = kpi_table(access, by, drive_from_distance=linear)
+    by_density = kpi_table(access, "density_class", drive_from_distance=linear)
     order = [c for c in (*DENSITY_CLASSES, "unknown") if c in by_density.index]
     by_density = by_density.reindex(order)
     eligible_per_net = np.bincount(net_code[base], minlength=len(net_names))
-    networks = network_contribution(
-        main["cover_place"], net_code[main["cover_row"]], weight, net_names, eligible_per_net
-    )
+    networks = network_contribution(main["covered_by"], weight, net_names, eligible_per_net)
     done("kpis")
 
     window_rows = []
@@ -477,21 +534,21 @@ def assess(
     for name, eligibility in windows.items():
         stage(f"window {name}")
         mask = base & _mask_of(locator, eligibility, f"windows[{name!r}]")
-        result = _evaluate(ctx, mask)
+        result = _evaluate(ctx, mask, count=False)
         table = pd.DataFrame(
             {
                 "point_id": _point_labels(point_id, result["nearest_row"]),
                 "distance_m": result["distance_m"],
                 "drive_s": result["drive_s"],
                 "covered": result["covered"],
-                "n_points": result["n_points"],
+                "backup": result["backup"],
                 "n_networks": result["n_networks"],
             }
         )
         window_access[name] = table
         stats = table.assign(weight=weight, density_class=density)
-        overall = kpi_table(stats)
-        per_class = kpi_table(stats, "density_class").reindex(order)
+        overall = kpi_table(stats, drive_from_distance=linear)
+        per_class = kpi_table(stats, "density_class", drive_from_distance=linear).reindex(order)
         block = pd.concat([overall, per_class])
         block.index.name = "group"
         block = block.reset_index()

@@ -112,8 +112,9 @@ def classify_from_density(
 def _given_classes(demand: pd.DataFrame) -> np.ndarray:
     if "density_class" not in demand.columns:
         return np.full(len(demand), None, dtype=object)
-    tokens = demand["density_class"].map(normalize_token)
-    return tokens.map(DENSITY_ALIASES).astype(object).where(tokens.ne(""), None).to_numpy(object)
+    codes, uniques = pd.factorize(demand["density_class"].astype(object), use_na_sentinel=True)
+    mapped = np.array([DENSITY_ALIASES.get(normalize_token(u)) for u in uniques] + [None], object)
+    return mapped[codes]
 
 
 def classify_density(

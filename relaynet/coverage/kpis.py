@@ -3,7 +3,8 @@
 Every KPI is a weighted aggregate over demand places (weight = population, households or
 orders), overall or per group (area, density class). The input is the per-demand table
 built by :func:`relaynet.coverage.assess` — one row per place with ``weight``,
-``covered``, ``distance_m``, ``n_points``, ``n_networks`` and optionally ``drive_s``.
+``covered``, ``distance_m``, ``n_points`` (or a boolean ``backup``), ``n_networks`` and
+optionally ``drive_s``.
 
 Definitions
 -----------
@@ -57,7 +58,7 @@ KPI_COLUMNS = (
 _REL_TOL = 1e-12
 
 
-def weighted_quantile(values, weights, q: float, groups=None, n_groups: int | None = None):
+def weighted_quantile(values, weights, q, groups=None, n_groups: int | None = None):
     """Weighted q-quantile (inverted empirical CDF), overall or per group.
 
     Parameters
@@ -67,7 +68,7 @@ def weighted_quantile(values, weights, q: float, groups=None, n_groups: int | No
     weights
         Non-negative weights, same length.
     q
-        Quantile in (0, 1].
+        Quantile in (0, 1], or a sequence of them (one sort serves them all).
     groups
         Optional integer group code per value (0 .. n_groups-1).
     n_groups
@@ -75,40 +76,48 @@ def weighted_quantile(values, weights, q: float, groups=None, n_groups: int | No
 
     Returns
     -------
-    float, or ndarray of shape (n_groups,)
-        NaN for a group whose total weight is zero.
+    float, or ndarray of shape (n_groups,) — with a leading axis of len(q) when ``q`` is
+    a sequence. NaN for a group whose total weight is zero.
     """
-    if not 0.0 < q <= 1.0:
-        raise ParameterError(f"q={q!r}: expected a quantile in (0, 1]")
+    qs = np.atleast_1d(np.asarray(q, dtype=float))
+    if not ((qs > 0) & (qs <= 1)).all():
+        raise ParameterError(f"q={q!r}: expected quantile(s) in (0, 1]")
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
     v = np.where(np.isnan(v), np.inf, v)
     single = groups is None
     g = np.zeros(len(v), dtype=np.int64) if single else np.asarray(groups, dtype=np.int64)
     k = 1 if single else int(n_groups if n_groups is not None else (g.max() + 1 if len(g) else 0))
-    out = np.full(k, np.nan)
+    out = np.full((len(qs), k), np.nan)
     keep = w > 0
     v, w, g = v[keep], w[keep], g[keep]
     if len(v):
-        order = np.lexsort((v, g))
+        order = np.argsort(v, kind="stable")
+        if not single:  # stable sort by group keeps value order within each group
+            small = g[order].astype(np.int16 if k < 2**15 else np.int64)
+            order = order[np.argsort(small, kind="stable")]
         v, w, g = v[order], w[order], g[order]
         total = np.bincount(g, weights=w, minlength=k)
         cum = np.cumsum(w)
         start = np.searchsorted(g, np.arange(k))  # first row of each group
         before = np.concatenate([[0.0], cum])[start]
         within = cum - before[g]
-        target = q * total[g] * (1 - _REL_TOL)
-        hit = np.flatnonzero(within >= target)
-        first_groups, first = np.unique(g[hit], return_index=True)
-        out[first_groups] = v[hit[first]]
-    return float(out[0]) if single else out
+        for i, quantile in enumerate(qs):
+            hit = np.flatnonzero(within >= quantile * total[g] * (1 - _REL_TOL))
+            first_groups, first = np.unique(g[hit], return_index=True)
+            out[i, first_groups] = v[hit[first]]
+    if np.ndim(q) == 0:
+        return float(out[0, 0]) if single else out[0]
+    return out[:, 0] if single else out
 
 
 def _sums(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(codes, weights=values, minlength=k)
 
 
-def kpi_table(access: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+def kpi_table(
+    access: pd.DataFrame, by: str | None = None, drive_from_distance=None
+) -> pd.DataFrame:
     """KPIs overall (``by=None``: one row labelled ``"all"``) or per value of column ``by``.
 
     Parameters
@@ -118,12 +127,15 @@ def kpi_table(access: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         ``n_networks`` and optionally ``drive_s``.
     by
         Grouping column (``"area_id"``, ``"density_class"`` …).
+    drive_from_distance
+        When drive times are a linear function of distance (estimated drive times), that
+        function: drive KPIs are then derived from the distance KPIs instead of re-sorting.
 
     Returns
     -------
     DataFrame indexed by group (name ``by`` or ``"group"``) with :data:`KPI_COLUMNS`.
     """
-    required = ("weight", "covered", "distance_m", "n_points", "n_networks")
+    required = ("weight", "covered", "distance_m", "n_networks")
     missing = [c for c in required if c not in access.columns]
     if missing:
         raise ParameterError(f"kpi_table: access table lacks columns {missing}")
@@ -143,10 +155,16 @@ def kpi_table(access: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     dist = access["distance_m"].to_numpy(float)
     reached = np.isfinite(dist)
     n_net = access["n_networks"].to_numpy()
-    n_pts = access["n_points"].to_numpy()
+    if "n_points" in access.columns:
+        backup = access["n_points"].to_numpy() >= 2
+    elif "backup" in access.columns:
+        backup = access["backup"].to_numpy(bool)
+    else:
+        raise ParameterError("kpi_table: access table needs 'n_points' or 'backup'")
     weight = _sums(w, codes, k)
     covered_w = _sums(w * covered, codes, k)
     reached_w = _sums(w * reached, codes, k)
+    quantiles = weighted_quantile(dist, w, [0.5, 0.9], codes, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
             "n_places": np.bincount(codes, minlength=k),
@@ -156,12 +174,15 @@ def kpi_table(access: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
             "share_covered": covered_w / np.where(weight > 0, weight, np.nan),
             "mean_distance_m": _sums(w * np.where(reached, dist, 0.0), codes, k)
             / np.where(reached_w > 0, reached_w, np.nan),
-            "p50_distance_m": weighted_quantile(dist, w, 0.5, codes, k),
-            "p90_distance_m": weighted_quantile(dist, w, 0.9, codes, k),
+            "p50_distance_m": quantiles[0],
+            "p90_distance_m": quantiles[1],
             "mean_drive_s": np.full(k, np.nan),
             "p90_drive_s": np.full(k, np.nan),
         }
-        if "drive_s" in access.columns:
+        if drive_from_distance is not None:
+            out["mean_drive_s"] = drive_from_distance(out["mean_distance_m"])
+            out["p90_drive_s"] = drive_from_distance(out["p90_distance_m"])
+        elif "drive_s" in access.columns:
             drive = access["drive_s"].to_numpy(float)
             driven = np.isfinite(drive)
             driven_w = _sums(w * driven, codes, k)
@@ -172,7 +193,7 @@ def kpi_table(access: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         positive = np.where(weight > 0, weight, np.nan)
         out["fragile_weight"] = _sums(w * (n_net == 1), codes, k)
         out["fragile_share"] = out["fragile_weight"] / positive
-        out["backup_weight"] = _sums(w * (n_pts >= 2), codes, k)
+        out["backup_weight"] = _sums(w * backup, codes, k)
         out["backup_share"] = out["backup_weight"] / positive
         out["unreached_weight"] = weight - reached_w
     return pd.DataFrame(out, index=labels, columns=list(KPI_COLUMNS))

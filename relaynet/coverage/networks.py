@@ -1,7 +1,7 @@
 """Coverage per network and what each network adds on top of the others.
 
-Works on the *covering pairs* of an assessment — every (place, eligible point) pair
-within the service standard — so it needs no new distance computation:
+Works on which networks cover each place (computed once by
+:func:`~relaynet.coverage.assess`), so it needs no new distance computation:
 
 * ``covered_weight`` of network N: weight of places covered by at least one point of
   N (N alone, as if the other networks did not exist);
@@ -29,27 +29,8 @@ def network_codes(points: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(names, name="network")
 
 
-def networks_per_place(
-    place: np.ndarray, point_network: np.ndarray, n_places: int, n_networks: int
-) -> np.ndarray:
-    """Number of distinct networks among each place's covering pairs.
-
-    Parameters
-    ----------
-    place
-        Place position of each covering pair.
-    point_network
-        Network code of each pair's point.
-    """
-    if n_networks <= 1:
-        return (np.bincount(place, minlength=n_places) > 0).astype(np.int64)
-    keys = np.unique(place * np.int64(n_networks) + point_network)
-    return np.bincount(keys // n_networks, minlength=n_places).astype(np.int64)
-
-
 def network_contribution(
-    place: np.ndarray,
-    point_network: np.ndarray,
+    covered_by: np.ndarray,
     weight: np.ndarray,
     names: pd.Index,
     eligible_per_network: np.ndarray | None = None,
@@ -58,16 +39,15 @@ def network_contribution(
 
     Parameters
     ----------
-    place
-        Place position (into ``weight``) of each covering pair.
-    point_network
-        Network code (into ``names``) of each covering pair's point.
+    covered_by
+        Boolean array, shape (n_networks, n_places): place covered by at least one eligible
+        point of that network.
     weight
-        Weight of every place.
+        Weight of every place, shape (n_places,).
     names
-        Network names by code.
+        Network names, in the order of ``covered_by``'s rows.
     eligible_per_network
-        Number of eligible points per network code (reported as ``n_points``).
+        Number of eligible points per network (reported as ``n_points``).
 
     Returns
     -------
@@ -75,24 +55,19 @@ def network_contribution(
     covered_weight, share_covered, marginal_weight, marginal_share`` (shares of the total
     weight).
     """
-    n = len(weight)
-    k = len(names)
+    covered_by = np.asarray(covered_by, dtype=bool).reshape(len(names), len(weight))
     total = float(weight.sum())
-    counts = np.zeros((k, n), dtype=np.int64)
-    for j in range(k):
-        counts[j] = np.bincount(place[point_network == j], minlength=n)
-    any_count = counts.sum(axis=0)
-    covered_all = any_count > 0
+    count = covered_by.sum(axis=0)
+    covered_all = count > 0
     rows = []
     for j, name in enumerate(names):
-        alone = counts[j] > 0
-        without = (any_count - counts[j]) > 0
+        only = covered_by[j] & (count == 1)
         rows.append(
             {
                 "network": str(name),
                 "n_points": int(eligible_per_network[j]) if eligible_per_network is not None else 0,
-                "covered_weight": float(weight[alone].sum()),
-                "marginal_weight": float(weight[covered_all & ~without].sum()),
+                "covered_weight": float(weight[covered_by[j]].sum()),
+                "marginal_weight": float(weight[only].sum()),
             }
         )
     rows.append(
@@ -110,4 +85,4 @@ def network_contribution(
     return out
 
 
-__all__ = ["ALL_NETWORKS", "network_codes", "network_contribution", "networks_per_place"]
+__all__ = ["ALL_NETWORKS", "network_codes", "network_contribution"]
