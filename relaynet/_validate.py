@@ -79,10 +79,12 @@ def check_coordinates(
     lat, lat_missing, lat_bad = numeric(lat_text)
     messages: list[str | None] = [None] * len(lon)
     outside = None
-    swapped_inside = None
+    swapped_inside = flipped_lon = flipped_lat = None
     if country:
         outside = ~in_country(lon, lat, country)
         swapped_inside = in_country(lat, lon, country)
+        flipped_lon = in_country(-lon, lat, country)
+        flipped_lat = in_country(lon, -lat, country)
     for i in range(len(lon)):
         if lon_missing[i] or lat_missing[i]:
             messages[i] = "missing coordinates"
@@ -100,6 +102,12 @@ def check_coordinates(
             messages[i] = (
                 f"latitude/longitude look swapped: ({lat[i]:g}, {lon[i]:g}) is outside "
                 f"{country} but inside it when swapped"
+            )
+        elif outside is not None and outside[i] and (flipped_lon[i] or flipped_lat[i]):
+            which = "longitude" if flipped_lon[i] else "latitude"
+            messages[i] = (
+                f"{which} sign looks wrong: ({lat[i]:g}, {lon[i]:g}) is outside {country} "
+                f"but inside it with the {which}'s sign flipped"
             )
     return lon, lat, messages
 

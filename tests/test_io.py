@@ -200,6 +200,7 @@ class TestRejections:
             ("B;45.0;200;locker;24/7;20", "longitude 200 outside [-180, 180]"),
             ("B;0;0;locker;24/7;20", "coordinates (0, 0)"),
             ("B;2.35;48.85;locker;24/7;20", "look swapped"),
+            ("B;16.23;61.38;locker;24/7;20", "longitude sign looks wrong"),
             ("OK;45.1;4.1;locker;24/7;20", "duplicate point_id 'OK' (first on line 2)"),
             (";45.1;4.1;locker;24/7;20", "missing point_id"),
             ("B;45.1;4.1;spaceship;24/7;20", "unknown kind 'spaceship'"),
