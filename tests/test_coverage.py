@@ -420,3 +420,34 @@ class TestCli:
         result = CliRunner().invoke(coverage, ["--standard", "far", "--out", str(tmp_path)])
         assert result.exit_code == 2
         assert "cannot read standard" in result.output
+
+
+class TestRoadNetwork:
+    def test_drive_standard_uses_road_times(self):
+        import warnings
+
+        from relaynet.network import RoadNetwork
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            net = RoadNetwork.from_osm_file("data/osm/monaco.osm.gz", mode="drive")
+        points = gpd.GeoDataFrame(
+            {"point_id": ["A", "B"], "network": ["x", "y"], "opening_hours": ["24/7", "24/7"]},
+            geometry=gpd.points_from_xy([7.415, 7.43], [43.732, 43.744]),
+            crs="EPSG:4326",
+        )
+        demand = gpd.GeoDataFrame(
+            {"demand_id": list("abcd"), "weight": [1.0, 2, 3, 4], "area_id": ["m"] * 4},
+            geometry=gpd.points_from_xy([7.41, 7.42, 7.425, 7.43], [43.73, 43.735, 43.74, 43.745]),
+            crs="EPSG:4326",
+        )
+        a = assess(demand, points, "2min", network=net, windows=None)
+        assert a.drive_time_source == "road_network"
+        oracle = net.nearest(demand, points, k=1)
+        np.testing.assert_allclose(a.access["drive_s"], oracle["drive_s"])
+        pairs = net.within(demand, points, 120)
+        expected = pairs.groupby("demand_id").size().reindex(list("abcd"), fill_value=0)
+        np.testing.assert_array_equal(a.access["n_points"], expected.to_numpy())
+        strict = assess(demand, points, "500m&2min", network=net, windows=None)
+        assert not (strict.access["covered"] & ~a.access["covered"]).any()
+        assert not (strict.access["covered"] & (strict.access["distance_m"] > 500)).any()

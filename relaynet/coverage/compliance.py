@@ -171,9 +171,8 @@ def compliance_table(
     closing = uncovered[(before.to_numpy() < short - 1e-9)]
     areas["closing_places_n"] = closing.groupby("area").size().reindex(areas.index).fillna(0)
     listed = closing.groupby("area").head(max_places)
-    text = (listed["label"] + " (" + listed["weight"].map("{:,.0f}".format) + ")").groupby(
-        listed["area"]
-    )
+    amounts = listed["weight"].map("{:,.0f}".format).astype(str)
+    text = (listed["label"].astype(str) + " (" + amounts + ")").groupby(listed["area"])
     areas["closing_places"] = text.agg("; ".join).reindex(areas.index).fillna("")
     more = areas["closing_places_n"] > max_places
     areas.loc[more, "closing_places"] += " …"
