@@ -385,6 +385,28 @@ class Locator:
         order = np.lexsort((dist, place_idx))
         return place_idx[order], rows[order], dist[order]
 
+    def count_within(self, lat, lon, radius_m: float, where=None) -> np.ndarray:
+        """Number of eligible points within ``radius_m`` metres (great-circle) of each place.
+
+        A count-only radius query: no pair list is built, so it stays cheap in dense cities
+        where :meth:`within` would return tens of millions of pairs. Points exactly on the
+        boundary may differ from :meth:`within` by floating-point rounding only.
+        """
+        if not np.isfinite(radius_m) or radius_m < 0:
+            raise ParameterError(f"radius_m={radius_m!r}: expected metres ≥ 0")
+        index = self._index(where)
+        lat = np.atleast_1d(np.asarray(lat, float))
+        lon = np.atleast_1d(np.asarray(lon, float))
+        if index.tree is None or len(lat) == 0:
+            return np.zeros(len(lat), dtype=np.int64)
+        counts = index.tree.query_ball_point(
+            unit_vectors(lat, lon),
+            r=metres_to_chord(radius_m),
+            return_length=True,
+            workers=self.workers,
+        )
+        return np.asarray(counts, dtype=np.int64)
+
 
 def nearest(
     points: gpd.GeoDataFrame, places, k: int = 1, where=None, max_distance_m: float | None = None

@@ -242,3 +242,20 @@ class TestCli:
         assert result.exit_code == 2 and "exactly one" in result.output
         result = runner.invoke(nearest_cli, ["--at", "Belley", "--open", "someday"])
         assert result.exit_code == 2 and "open_during" in result.output
+
+
+def test_count_within_matches_within_pairs():
+    rng = np.random.default_rng(5)
+    n = 2000
+    points = gpd.GeoDataFrame(
+        {"point_id": [f"p{i}" for i in range(n)]},
+        geometry=gpd.points_from_xy(rng.uniform(2, 3, n), rng.uniform(45, 46, n)),
+        crs=4326,
+    )
+    lat, lon = rng.uniform(45, 46, 300), rng.uniform(2, 3, 300)
+    mask = rng.random(n) < 0.3
+    loc = Locator(points)
+    counts = loc.count_within(lat, lon, 4000, where=mask)
+    place, _, _ = loc.within_arrays(lat, lon, 4000, where=mask)
+    np.testing.assert_array_equal(counts, np.bincount(place, minlength=300))
+    assert counts.sum() > 0

@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..nearest import Locator, _geo_latlon, metres_to_chord, unit_vectors
+from ..nearest import Locator, _geo_latlon
 from ..schema import DENSITY_CLASSES
 from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
@@ -199,19 +199,7 @@ def _road_pairs(ctx: _Context, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def _count_within(ctx: _Context, mask: np.ndarray, radius_m: float) -> np.ndarray:
     """Eligible points within ``radius_m`` of every place (count-only radius query)."""
-    counter = getattr(ctx.locator, "count_within", None)
-    if counter is not None:
-        return np.asarray(counter(ctx.lat, ctx.lon, radius_m, where=mask), dtype=np.int64)
-    # Locator has no public count query yet: use its cached k-d tree for the mask
-    # (count only: no pair list is built).
-    index = ctx.locator._index(mask)
-    if index.tree is None:
-        return np.zeros(len(ctx.lat), dtype=np.int64)
-    xyz = unit_vectors(ctx.lat, ctx.lon)
-    counts = index.tree.query_ball_point(
-        xyz, r=metres_to_chord(radius_m), return_length=True, workers=ctx.locator.workers
-    )
-    return np.asarray(counts, dtype=np.int64)
+    return ctx.locator.count_within(ctx.lat, ctx.lon, radius_m, where=mask)
 
 
 def _merge_top2(a, a_row, b, b_row):
