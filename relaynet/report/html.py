@@ -176,6 +176,7 @@ def render_index(
     title: str | None,
     generated: dt.datetime,
     offline: bool,
+    published: pd.DataFrame | None = None,
 ) -> str:
     """The report's ``index.html`` as a string (self-contained except the linked map)."""
     kpis = assessment.kpis.iloc[0]
@@ -220,6 +221,7 @@ def render_index(
         )
         + "</p>",
         '<iframe class="map" src="map.html" title="Coverage map" loading="lazy"></iframe>',
+        *_published_section(published),
         "<h2>Coverage by density class</h2>",
         table(_by_density(assessment), _KPI_FORMATS | {"n_places": _num}),
     ]
@@ -357,4 +359,34 @@ def _rejected_section(rejected: pd.DataFrame) -> list[str]:
         '<div class="scroll">',
         table(reasons, max_rows=30),
         "</div>",
+    ]
+
+
+def _published_section(published: pd.DataFrame | None) -> list[str]:
+    """Measured coverage beside La Poste's published figures, with the caveats."""
+    if published is None or published.empty:
+        return []
+    first = published.iloc[0]
+    shown = published[
+        [
+            "year",
+            "published_share",
+            "measured_share",
+            "difference",
+            "published_departements_compliant",
+            "measured_departements_compliant",
+            "source",
+        ]
+    ]
+    return [
+        "<h2>Compared with La Poste's published figures</h2>",
+        table(
+            shown,
+            {"published_share": _pct, "measured_share": _pct, "difference": _pct},
+        ),
+        "<p class='note'>Measured over "
+        f"{esc(first['scope'])} with the standard {esc(first['standard'])} "
+        f"(drive time: {esc(first['drive_time'])}). Demand resolution: "
+        f"{esc(first['demand_resolution'])} Expect the measured share to be above the "
+        "published one for that reason.</p>",
     ]

@@ -279,6 +279,7 @@ def write_report(
         stage("gaps")
         gaps = find_gaps(assessment)
         compliance = compliance_table(assessment, threshold)
+        published = _published(assessment, points_gdf, threshold)
 
         solution = None
         if optimize:
@@ -312,6 +313,8 @@ def write_report(
             }
             if solution is not None:
                 kpis["optimization"] = _solution_summary(solution)
+            if published is not None:
+                kpis["published_comparison"] = published.to_dict("records")
             _write_json(_clean(kpis), tmp / "kpis.json")
             index = render_index(
                 assessment=assessment,
@@ -325,6 +328,7 @@ def write_report(
                 title=title,
                 generated=started,
                 offline=offline,
+                published=published,
             )
             (tmp / "index.html").write_text(index, encoding="utf-8")
             timings["write"] = round(time.perf_counter() - clock[0], 3)
@@ -407,3 +411,16 @@ def _solution_summary(solution) -> dict:
         "covered_weight_after": solution.covered_weight_after,
         "wall_s": solution.wall_s,
     }
+
+
+def _published(assessment, points: pd.DataFrame, threshold: float) -> pd.DataFrame | None:
+    """La Poste's published accessibility figures beside ours, when the run is about La
+    Poste's network over French communes (INSEE codes as ``demand_id``); else None."""
+    from ..coverage import published_comparison
+
+    ids = assessment.access["demand_id"].astype(str)
+    insee_like = ids.str.fullmatch(r"[0-9][0-9AB][0-9]{3}").mean() > 0.95
+    la_poste = "network" in points and (points["network"] == "la_poste").mean() > 0.5
+    if not (insee_like and la_poste and len(ids) > 100):
+        return None
+    return published_comparison(assessment, threshold=threshold)
