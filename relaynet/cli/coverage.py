@@ -19,6 +19,7 @@ from ..coverage import (
     travel_burden,
 )
 from ..coverage.kpis import kpi_dict
+from ..distributed.cli import engine_options
 from ..eligibility import Eligibility
 from ..errors import ParameterError
 from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson
@@ -121,6 +122,7 @@ def _percent(value) -> str:
     help="Output folder (created).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@engine_options
 @library_errors
 def coverage(
     points_path,
@@ -141,6 +143,8 @@ def coverage(
     fmt,
     out_dir,
     quiet,
+    engine="local",
+    cluster=None,
 ) -> None:
     """Coverage of DEMAND by the eligible POINTS under a service standard.
 
@@ -152,12 +156,36 @@ def coverage(
     Examples:
       relaynet coverage --standard "5km|20min" --by departement --out out/
       relaynet coverage --standard 10km --open-at "2024-06-15 15:00" --service returns --out out/
+      relaynet coverage --demand big.parquet --engine dask --scheduler tcp://host:8786 --out out/
+
+    With --engine dask the demand is read in partitions on a dask cluster and only the
+    KPIs are written (kpis.json, kpis_by_area.csv, kpis_by_density.csv, windows.csv); the
+    per-place table, gaps and compliance need the local engine.
     """
     from pathlib import Path
 
     from ..coverage.windows import time_windows
 
     standard = Standard.parse(standard_text)
+    if engine == "dask":
+        return _coverage_on_dask(
+            points_path,
+            demand_path,
+            standard,
+            by,
+            open_at,
+            open_window,
+            services,
+            kinds,
+            networks,
+            weight,
+            length,
+            unknown_hours,
+            no_windows,
+            out_dir,
+            quiet,
+            cluster,
+        )
     points = _load(points_path, load_points, "laposte_points.parquet", quiet)
     demand = _load(demand_path, load_demand, "communes_demand.parquet", quiet)
     area = _area_column(by, demand)
@@ -291,3 +319,66 @@ def _print_summary(assessment, compliance, gaps, comparison, area, threshold, ou
             "Commune town-hall points overstate access compared with finer population grids."
         )
     click.echo(f"\nWrote {out}/")
+
+
+def _coverage_on_dask(
+    points_path,
+    demand_path,
+    standard,
+    by,
+    open_at,
+    open_window,
+    services,
+    kinds,
+    networks,
+    weight,
+    length,
+    unknown_hours,
+    no_windows,
+    out_dir,
+    quiet,
+    cluster,
+) -> None:
+    """KPIs of partitioned demand on dask.distributed (see relaynet.distributed.assess)."""
+    from pathlib import Path
+
+    from ..coverage.windows import time_windows
+    from ..distributed import assess as dask_assess
+
+    points = _load(points_path, load_points, "laposte_points.parquet", quiet)
+    demand = demand_path or str(datasets.path("communes_demand.parquet"))
+    where = Eligibility.parse_cli(
+        open_at=open_at,
+        open_window=open_window,
+        services=services,
+        kinds=kinds,
+        networks=networks,
+        weight=weight,
+        length=length,
+        unknown_hours=unknown_hours,
+    )
+    area = "area_id" if by in ("departement", "department") else by
+    result = dask_assess(
+        demand,
+        points,
+        standard,
+        where if not where.is_empty else None,
+        by=area,
+        windows=None if no_windows else time_windows(unknown_hours=unknown_hours),
+        cluster=cluster,
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(result.by_area.reset_index(), out / "kpis_by_area.csv")
+    write_csv(result.by_density.reset_index(), out / "kpis_by_density.csv")
+    if result.windows is not None and len(result.windows):
+        write_csv(result.windows, out / "windows.csv")
+    with atomic_path(out / "kpis.json") as tmp:
+        tmp.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    if not quiet:
+        overall = result.kpis.iloc[0]
+        click.echo(
+            f"Standard {standard.label} on dask: {int(overall['n_places'])} places, weight "
+            f"{overall['weight']:,.0f}: {_percent(overall['share_covered'])} covered"
+        )
+        click.echo(f"KPIs written to {out}")
