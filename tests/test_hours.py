@@ -29,8 +29,6 @@ HOLIDAYS = [
 
 @pytest.fixture(scope="module")
 def bundled_hours() -> pd.Series:
-    if not DATA.exists():
-        pytest.skip("bundled data/laposte_points.parquet missing")
     return gpd.read_parquet(DATA, columns=["opening_hours", "geometry"])["opening_hours"]
 
 

@@ -148,7 +148,6 @@ class TestPlaces:
         assert LOC.within((48.0, 2.0), 1e6, where=np.zeros(len(POINTS), bool)).empty
 
 
-@pytest.mark.skipif(not (DATA / "communes_demand.parquet").exists(), reason="no bundled data")
 class TestBundled:
     def test_resolve_names_and_postcodes(self):
         assert resolve_place("Lyon 3e").demand_id.iloc[0] == "69383"
@@ -178,7 +177,6 @@ class TestBundled:
         assert (table.distance_m < 2000).all()
 
 
-@pytest.mark.skipif(not (DATA / "laposte_points.parquet").exists(), reason="no bundled data")
 class TestCli:
     def test_table(self):
         result = CliRunner().invoke(
