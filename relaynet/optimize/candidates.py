@@ -206,7 +206,9 @@ def candidates_from_grid(
     projected = series.to_crs(crs)
     union = shapely.union_all(projected.to_numpy())
     if union.geom_type in ("Point", "MultiPoint", "LineString", "MultiLineString"):
-        region = union.convex_hull.buffer(spacing_m / 2)
+        region = union.convex_hull
+        if region.area == 0:  # one point or a line of points: give it some width
+            region = region.buffer(spacing_m / 2)
     else:
         region = union
     minx, miny, maxx, maxy = region.bounds

@@ -72,8 +72,10 @@ def run(
     gap: float = 0.005,
     start: np.ndarray | None = None,
     threads: int | None = None,
+    options: dict | None = None,
 ) -> RawResult:
-    """Solve ``model``; ``start`` is a full column vector used as warm start."""
+    """Solve ``model``; ``start`` is a full column vector used as warm start; ``options``
+    are HiGHS options (highspy engine)."""
     engine = choose_engine(model, solver, engine)
     if model.n_cols == 0:
         return RawResult(
@@ -89,7 +91,7 @@ def run(
             0.0,
         )
     if engine == "highspy":
-        return _run_highspy(model, time_limit, gap, start, threads)
+        return _run_highspy(model, time_limit, gap, start, threads, options)
     return _run_pulp(model, solver, time_limit, gap, start, threads)
 
 
@@ -103,7 +105,7 @@ def to_pulp(model: MatrixModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     k = len(model.sites)
     width = len(str(model.n_cols))
     variables = [
-        pulp.LpVariable(
+        prob.add_variable(
             f"{'x' if j < k else 'v'}_{j:0{width}d}",
             lowBound=float(model.lb[j]),
             upBound=float(model.ub[j]),
@@ -148,6 +150,21 @@ class _PulpHiGHS(pulp.HiGHS):
                 values[var.index] = self.start_values.get(var.name, 0.0)
             lp.solverModel.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
         lp.solverModel.run()
+
+
+def cbc_path() -> str:
+    """The CBC executable: ``cbc`` on the PATH, else the binary bundled with pulp (what
+    ``pulp.PULP_CBC_CMD`` runs; that class is deprecated in favour of ``COIN_CMD``)."""
+    import shutil
+
+    from pulp.apis import coin_api
+
+    found = shutil.which("cbc")
+    if found:
+        return found
+    if os.path.exists(coin_api.pulp_cbc_path):
+        return coin_api.pulp_cbc_path
+    raise SolverError("CBC not found: install it (e.g. `pip install pulp[cbc]`) or use HiGHS")
 
 
 def _highs_status(h) -> str:
@@ -218,7 +235,8 @@ def _run_pulp(model, solver, time_limit, gap, start, threads) -> RawResult:
                     var.setInitialValue(
                         float(round(value)) if var.cat != "Continuous" else float(value)
                     )
-            backend = pulp.PULP_CBC_CMD(
+            backend = pulp.COIN_CMD(
+                path=cbc_path(),
                 msg=False,
                 timeLimit=time_limit,
                 gapRel=gap,
@@ -281,7 +299,7 @@ def _cbc_numbers(text: str, prob, model: MatrixModel, values: np.ndarray):
 # --------------------------------------------------------------------------- highspy
 
 
-def _run_highspy(model, time_limit, gap, start, threads) -> RawResult:
+def _run_highspy(model, time_limit, gap, start, threads, options=None) -> RawResult:
     import highspy
 
     t0 = time.perf_counter()
@@ -295,6 +313,8 @@ def _run_highspy(model, time_limit, gap, start, threads) -> RawResult:
         h.setOptionValue("mip_rel_gap", float(gap))
         if threads is not None:
             h.setOptionValue("threads", int(threads))
+        for key, value in (options or {}).items():
+            h.setOptionValue(key, value)
         A = model.A
         inf = highspy.kHighsInf
         status = h.passModel(

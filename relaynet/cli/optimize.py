@@ -1,0 +1,199 @@
+"""``relaynet optimize``: propose new sites (LSCP, MCLP, p-median, backup coverage)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+
+from ..errors import ParameterError
+from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson
+from ..optimize import (
+    MODELS,
+    candidates_from_demand,
+    candidates_from_grid,
+    candidates_from_points,
+    solve,
+)
+from ..standard import Standard
+from ._common import echo_table, library_errors
+
+
+def _demand(source: str, area: str | None):
+    if source == "bundled":
+        from ..datasets import load_demo
+
+        demand = load_demo().demand
+    else:
+        demand, rejected = load_demand(source)
+        if len(rejected):
+            click.echo(f"{source}: {len(rejected)} demand rows rejected", err=True)
+    if area is not None:
+        demand = demand[demand["area_id"].astype(str) == area].reset_index(drop=True)
+        if demand.empty:
+            raise ParameterError(f"--area {area!r}: no demand point has this area_id")
+    return demand
+
+
+def _points(source: str | None):
+    if source is None or source == "none":
+        return None
+    if source == "bundled":
+        from ..datasets import load_demo
+
+        return load_demo().points
+    points, rejected = load_points(source)
+    if len(rejected):
+        click.echo(f"{source}: {len(rejected)} point rows rejected", err=True)
+    return points
+
+
+def _candidates(spec: str, demand):
+    if spec == "communes":
+        return candidates_from_demand(demand)
+    match = re.fullmatch(r"(grid|hex|square):([0-9.]+)\s*(km|m)", spec.strip().lower())
+    if match:
+        spacing = float(match.group(2)) * (1000 if match.group(3) == "km" else 1)
+        shape = "square" if match.group(1) == "square" else "hex"
+        return candidates_from_grid(demand, spacing, shape=shape)
+    if not Path(spec).exists():
+        raise ParameterError(
+            f"--candidates {spec!r}: expected 'communes', 'grid:5km' (hex), 'square:5km' or an "
+            "existing point file"
+        )
+    return candidates_from_points(spec)
+
+
+@click.command()
+@click.option(
+    "--demand",
+    "demand_src",
+    default="bundled",
+    show_default=True,
+    help="Demand file, or 'bundled' (French communes, population weights).",
+)
+@click.option(
+    "--points",
+    "points_src",
+    default="bundled",
+    show_default=True,
+    help="Existing points file, 'bundled' (La Poste) or 'none'.",
+)
+@click.option(
+    "--candidates",
+    "cand_spec",
+    default="communes",
+    show_default=True,
+    help="'communes' (demand locations), 'grid:5km' (hex lattice), 'square:5km', or a point file.",
+)
+@click.option(
+    "--standard",
+    default="10km",
+    show_default=True,
+    help="Service standard, e.g. 10km, 5km (distance only here).",
+)
+@click.option("--model", type=click.Choice(MODELS), default="mclp", show_default=True)
+@click.option("--p", "p", type=int, default=None, help="Number of new sites (mclp/pmedian/backup).")
+@click.option("--budget", type=float, default=None, help="Total site cost instead of --p.")
+@click.option(
+    "--alpha",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="LSCP: required covered share of demand weight (per --alpha-by group).",
+)
+@click.option("--alpha-by", default=None, help="LSCP: demand column for per-group shares.")
+@click.option(
+    "--existing-mode",
+    type=click.Choice(["fixed", "closable"]),
+    default="fixed",
+    show_default=True,
+    help="Existing points stay open, or may be closed.",
+)
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--time-limit", type=float, default=120.0, show_default=True, help="Seconds.")
+@click.option(
+    "--gap",
+    type=float,
+    default=0.005,
+    show_default=True,
+    help="Relative MIP gap target (0.005 = 0.5 %).",
+)
+@click.option("--area", default=None, help="Keep only demand with this area_id (e.g. 48).")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder."
+)
+@library_errors
+def optimize(
+    demand_src,
+    points_src,
+    cand_spec,
+    standard,
+    model,
+    p,
+    budget,
+    alpha,
+    alpha_by,
+    existing_mode,
+    solver,
+    time_limit,
+    gap,
+    area,
+    out_dir,
+) -> None:
+    """Propose new relay sites and write them with a before/after coverage table.
+
+    Writes to OUT: proposed_sites.csv / .geojson, kpi_before_after.csv (overall and by
+    area_id), solver.log and summary.json.
+    """
+    std = Standard.parse(standard)
+    demand = _demand(demand_src, area)
+    existing = _points(points_src)
+    candidates = _candidates(cand_spec, demand)
+    sol = solve(
+        demand,
+        candidates,
+        std,
+        model=model,
+        existing=existing,
+        existing_mode=existing_mode,
+        p=p,
+        budget=budget,
+        alpha=alpha,
+        alpha_by=alpha_by,
+        solver=solver,
+        time_limit=time_limit,
+        gap=gap,
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(sol.sites, out / "proposed_sites.csv")
+    write_geojson(sol.sites, out / "proposed_sites.geojson")
+    kpi = sol.kpi_table().rename(columns={"scope": "area_id"})
+    kpi = kpi.iloc[0:0] if kpi.empty else kpi
+    import pandas as pd
+
+    table = pd.concat([kpi, sol.kpi_table(by="area_id")], ignore_index=True)
+    write_csv(table, out / "kpi_before_after.csv")
+    with atomic_path(out / "solver.log") as tmp:
+        tmp.write_text(sol.log)
+    summary = {
+        "model": sol.model,
+        "status": sol.status,
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "greedy_objective": sol.greedy_objective,
+        "solver": sol.solver,
+        "wall_s": sol.wall_s,
+        "sites": len(sol.sites),
+        "standard": std.label,
+        "stats": sol.stats,
+    }
+    with atomic_path(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, default=float))
+    click.echo(sol.summary())
+    echo_table(kpi)
+    click.echo(f"\nwritten to {out}/")
