@@ -13,6 +13,7 @@ from .. import __version__
 from .coverage import coverage
 from .demo import demo
 from .nearest import nearest
+from .optimize import optimize
 from .report import report
 from .validate import validate
 
@@ -33,5 +34,6 @@ def main(verbose: bool) -> None:
 main.add_command(validate)
 main.add_command(nearest)
 main.add_command(coverage)
+main.add_command(optimize)
 main.add_command(report)
 main.add_command(demo)
