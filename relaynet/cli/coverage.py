@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm import tqdm
 
-from .. import datasets, hours
+from .. import datasets
 from ..coverage import (
     assess,
     compliance_table,
@@ -20,11 +20,10 @@ from ..coverage import (
 )
 from ..coverage.kpis import kpi_dict
 from ..distributed.cli import engine_options
-from ..eligibility import Eligibility
 from ..errors import ParameterError
 from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson
 from ..standard import Standard
-from ._common import echo_table, library_errors
+from ._common import echo_table, eligibility_options, library_errors
 
 
 def _load(path: str | None, loader, bundled: str, quiet: bool) -> gpd.GeoDataFrame:
@@ -85,20 +84,6 @@ def _percent(value) -> str:
     show_default=True,
     help="Share of each area's population that must be covered (compliance table).",
 )
-@click.option("--open-at", default=None, help="Base filter: open at this local time.")
-@click.option("--open", "open_window", default=None, help="Base filter: open throughout a window.")
-@click.option("--service", "services", multiple=True, help="Required service; repeatable.")
-@click.option("--kind", "kinds", multiple=True, help="Allowed kind; repeatable.")
-@click.option("--network", "networks", multiple=True, help="Allowed network; repeatable.")
-@click.option("--weight", type=float, default=None, help="Parcel weight the point must take (kg).")
-@click.option("--length", type=float, default=None, help="Parcel length it must take (cm).")
-@click.option(
-    "--unknown-hours",
-    type=click.Choice(hours.UNKNOWN_POLICIES),
-    default="exclude",
-    show_default=True,
-    help="Points with unknown opening hours under hour filters and time windows.",
-)
 @click.option("--no-windows", is_flag=True, help="Skip the four standard time windows.")
 @click.option(
     "--eps-km",
@@ -124,19 +109,14 @@ def _percent(value) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @engine_options
 @library_errors
+@eligibility_options
 def coverage(
     points_path,
     demand_path,
     standard_text,
     by,
     threshold,
-    open_at,
-    open_window,
-    services,
-    kinds,
-    networks,
-    weight,
-    length,
+    where,
     unknown_hours,
     no_windows,
     eps_km,
@@ -173,13 +153,7 @@ def coverage(
             demand_path,
             standard,
             by,
-            open_at,
-            open_window,
-            services,
-            kinds,
-            networks,
-            weight,
-            length,
+            where,
             unknown_hours,
             no_windows,
             out_dir,
@@ -189,16 +163,6 @@ def coverage(
     points = _load(points_path, load_points, "laposte_points.parquet", quiet)
     demand = _load(demand_path, load_demand, "communes_demand.parquet", quiet)
     area = _area_column(by, demand)
-    where = Eligibility.parse_cli(
-        open_at=open_at,
-        open_window=open_window,
-        services=services,
-        kinds=kinds,
-        networks=networks,
-        weight=weight,
-        length=length,
-        unknown_hours=unknown_hours,
-    )
     windows = None if no_windows else time_windows(unknown_hours=unknown_hours)
     n_stages = 6 + (0 if windows is None else len(windows))
     bar = tqdm(total=n_stages, desc="coverage", disable=quiet, file=sys.stderr, leave=False)
@@ -326,13 +290,7 @@ def _coverage_on_dask(
     demand_path,
     standard,
     by,
-    open_at,
-    open_window,
-    services,
-    kinds,
-    networks,
-    weight,
-    length,
+    where,
     unknown_hours,
     no_windows,
     out_dir,
@@ -347,16 +305,6 @@ def _coverage_on_dask(
 
     points = _load(points_path, load_points, "laposte_points.parquet", quiet)
     demand = demand_path or str(datasets.path("communes_demand.parquet"))
-    where = Eligibility.parse_cli(
-        open_at=open_at,
-        open_window=open_window,
-        services=services,
-        kinds=kinds,
-        networks=networks,
-        weight=weight,
-        length=length,
-        unknown_hours=unknown_hours,
-    )
     area = "area_id" if by in ("departement", "department") else by
     result = dask_assess(
         demand,

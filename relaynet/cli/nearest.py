@@ -16,7 +16,7 @@ from ..errors import ParameterError
 from ..io import load_demand, load_points, write_csv, write_geojson
 from ..nearest import Locator
 from ..places import resolve_place
-from ._common import echo_table, library_errors
+from ._common import echo_table, eligibility_options, library_errors
 
 
 def _load_points(path: str | None) -> gpd.GeoDataFrame:
@@ -69,35 +69,6 @@ def _places(at: str | None, lat: float | None, lon: float | None, places_path: s
 @click.option(
     "-k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Points per place."
 )
-@click.option("--open-at", default=None, help="Open at this local time: '2026-11-28 18:30'.")
-@click.option(
-    "--open",
-    "open_window",
-    default=None,
-    help="Open throughout a window: 'Sa 18:00-19:00' (next such day) or '2026-12-24 10:00-12:00'.",
-)
-@click.option(
-    "--service",
-    "services",
-    multiple=True,
-    help="Required service (pickup, dropoff, returns); repeatable.",
-)
-@click.option(
-    "--kind",
-    "kinds",
-    multiple=True,
-    help="Allowed kind (locker, counter, post_office, hub); repeatable.",
-)
-@click.option("--network", "networks", multiple=True, help="Allowed network; repeatable.")
-@click.option("--weight", type=float, default=None, help="Parcel weight the point must take (kg).")
-@click.option("--length", type=float, default=None, help="Parcel length it must take (cm).")
-@click.option(
-    "--unknown-hours",
-    type=click.Choice(hours.UNKNOWN_POLICIES),
-    default="exclude",
-    show_default=True,
-    help="Points with unknown opening hours under hour filters.",
-)
 @click.option(
     "--max-distance",
     "max_distance_m",
@@ -121,6 +92,7 @@ def _places(at: str | None, lat: float | None, lon: float | None, places_path: s
     help="Write csv/geojson to this file instead of standard output.",
 )
 @library_errors
+@eligibility_options
 def nearest(
     points_path,
     at,
@@ -128,13 +100,7 @@ def nearest(
     lon,
     places_path,
     k,
-    open_at,
-    open_window,
-    services,
-    kinds,
-    networks,
-    weight,
-    length,
+    where,
     unknown_hours,
     max_distance_m,
     fmt,
@@ -150,16 +116,6 @@ def nearest(
     """
     places = _places(at, lat, lon, places_path)
     points = _load_points(points_path)
-    where = Eligibility.parse_cli(
-        open_at=open_at,
-        open_window=open_window,
-        services=services,
-        kinds=kinds,
-        networks=networks,
-        weight=weight,
-        length=length,
-        unknown_hours=unknown_hours,
-    )
     locator = Locator(points)
     access = locator.nearest(places, k=k, where=where, max_distance_m=max_distance_m)
     if fmt == "csv":

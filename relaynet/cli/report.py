@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import hours
-from ..eligibility import Eligibility
 from ..report import OPTIMIZE_MODELS, write_report
-from ._common import library_errors
+from ._common import eligibility_options, library_errors
 
 
 @click.command()
@@ -45,20 +43,6 @@ from ._common import library_errors
     show_default=True,
     help="Share of each area's population that must be covered.",
 )
-@click.option("--open-at", default=None, help="Filter: open at this local time.")
-@click.option("--open", "open_window", default=None, help="Filter: open throughout a window.")
-@click.option("--service", "services", multiple=True, help="Required service; repeatable.")
-@click.option("--kind", "kinds", multiple=True, help="Allowed kind; repeatable.")
-@click.option("--network", "networks", multiple=True, help="Allowed network; repeatable.")
-@click.option("--weight", type=float, default=None, help="Parcel weight the point must take (kg).")
-@click.option("--length", type=float, default=None, help="Parcel length it must take (cm).")
-@click.option(
-    "--unknown-hours",
-    type=click.Choice(hours.UNKNOWN_POLICIES),
-    default="exclude",
-    show_default=True,
-    help="Points with unknown opening hours under hour filters.",
-)
 @click.option(
     "--optimize",
     type=click.Choice(OPTIMIZE_MODELS),
@@ -86,19 +70,14 @@ from ._common import library_errors
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @library_errors
+@eligibility_options
 def report(
     points_path,
     demand_path,
     standard_text,
     by,
     threshold,
-    open_at,
-    open_window,
-    services,
-    kinds,
-    networks,
-    weight,
-    length,
+    where,
     unknown_hours,
     optimize,
     p,
@@ -121,16 +100,6 @@ def report(
       relaynet report --points pts.csv --demand communes.csv --standard 5km \\
           --by departement --optimize mclp --p 20 --out reports/lozere
     """
-    where = Eligibility.parse_cli(
-        open_at=open_at,
-        open_window=open_window,
-        services=services,
-        kinds=kinds,
-        networks=networks,
-        weight=weight,
-        length=length,
-        unknown_hours=unknown_hours,
-    )
     result = write_report(
         out_dir,
         points=points_path,
