@@ -200,7 +200,10 @@ def build_mclp(inst: Instance, *, p=None, budget=None) -> MatrixModel:
         return np.r_[x, np.minimum(1.0, G @ x)]
 
     def heuristic():
-        return greedy.max_cover(G, GT, W, inst.site_cost[cols], p=p, budget=budget)
+        x = greedy.max_cover(G, GT, W, inst.site_cost[cols], p=p, budget=budget)
+        if budget is None:  # swaps keep the count; with a budget they could break it
+            x = greedy.swap_improve(G, GT, W, x, time_budget_s=min(10.0, 1e-6 * G.nnz * 10))
+        return x
 
     return MatrixModel(
         "mclp",
