@@ -30,7 +30,12 @@ from .report import finish
     show_default=True,
     help="New sites to propose (MCLP); 0 to skip the optimization.",
 )
-@click.option("--offline", is_flag=True, help="Inline the map's JavaScript/CSS.")
+@click.option(
+    "--offline/--online",
+    default=True,
+    show_default=True,
+    help="Inline the map's JavaScript/CSS (works without internet) or link them from CDNs.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @library_errors
 def demo(out_dir: str, standard_text: str, p: int, offline: bool, quiet: bool) -> None:

@@ -387,6 +387,6 @@ def _published_section(published: pd.DataFrame | None) -> list[str]:
         "<p class='note'>Measured over "
         f"{esc(first['scope'])} with the standard {esc(first['standard'])} "
         f"(drive time: {esc(first['drive_time'])}). Demand resolution: "
-        f"{esc(first['demand_resolution'])} Expect the measured share to be above the "
-        "published one for that reason.</p>",
+        f"{esc(str(first['demand_resolution']).rstrip('.'))}. Expect the measured share "
+        "to be above the published one for that reason.</p>",
     ]
