@@ -308,3 +308,36 @@ def test_coverage_cli_on_dask_matches_local(client, demand, points, tmp_path):
     assert on_dask["covered_weight"] == pytest.approx(local["covered_weight"], rel=1e-12)
     assert on_dask["weight"] == pytest.approx(local["weight"], rel=1e-12)
     assert (dask_out / "kpis_by_area.csv").exists()
+
+
+def test_nearest_cli_on_dask_matches_local(client, demand, points, tmp_path):
+    """`relaynet nearest --places FILE --scheduler ADDRESS` gives the local access table."""
+    from relaynet.cli import main
+
+    places = tmp_path / "places.parquet"
+    demand.iloc[:500].to_parquet(places)
+    points_file = tmp_path / "points.parquet"
+    points.to_parquet(points_file)
+    args = [
+        "nearest",
+        "--points",
+        str(points_file),
+        "--places",
+        str(places),
+        "-k",
+        "2",
+        "--open-at",
+        "2024-06-15 10:30",
+        "--format",
+        "csv",
+    ]
+    on_dask = CliRunner().invoke(
+        main, [*args, "-o", str(tmp_path / "d.csv"), "--scheduler", client.scheduler.address]
+    )
+    assert on_dask.exit_code == 0, on_dask.output
+    local = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "l.csv")])
+    assert local.exit_code == 0, local.output
+    d = pd.read_csv(tmp_path / "d.csv", dtype={"demand_id": str, "point_id": str})
+    loc = pd.read_csv(tmp_path / "l.csv", dtype={"demand_id": str, "point_id": str})
+    assert len(d) == 1000
+    pd.testing.assert_frame_equal(d, loc)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets, hours
+from ..distributed.cli import engine_options
 from ..eligibility import Eligibility
 from ..errors import ParameterError
 from ..io import load_demand, load_points, write_csv, write_geojson
@@ -93,6 +94,7 @@ def _places(at: str | None, lat: float | None, lon: float | None, places_path: s
 )
 @library_errors
 @eligibility_options
+@engine_options
 def nearest(
     points_path,
     at,
@@ -105,6 +107,8 @@ def nearest(
     max_distance_m,
     fmt,
     output,
+    engine="local",
+    cluster=None,
 ) -> None:
     """The K nearest relay points that work for you, as the crow flies.
 
@@ -113,7 +117,30 @@ def nearest(
       relaynet nearest --at "Lyon 3e" -k 5 --open "Sa 18:00-19:00" --service returns
       relaynet nearest --lat 45.75 --lon 4.85 --open-at "2026-11-28 18:30" --weight 25
       relaynet nearest --places communes.csv -k 1 --format csv -o access.csv
+      relaynet nearest --places big.parquet -k 1 --engine dask --format csv -o access.csv
+
+    With --engine dask (or --scheduler ADDRESS) the --places file is read in partitions
+    on a dask cluster; the output is the same access table (csv or geojson).
     """
+    if engine == "dask":
+        if not places_path or fmt == "table":
+            raise ParameterError("--engine dask needs --places FILE and --format csv|geojson")
+        from ..distributed import nearest as dask_nearest
+
+        points = _load_points(points_path)
+        access = dask_nearest(
+            places_path,
+            points,
+            k=k,
+            where=where,
+            max_distance_m=max_distance_m,
+            cluster=cluster,
+        )
+        if fmt == "csv":
+            _emit_csv(access, output)
+        else:
+            _emit_geojson(access, points, output)
+        return
     places = _places(at, lat, lon, places_path)
     points = _load_points(points_path)
     locator = Locator(points)
