@@ -13,12 +13,15 @@ Reductions (all exact):
   (its weight becomes a constant), and so does demand no free candidate can reach;
 - demand points with identical candidate sets are merged (weights summed);
 - candidates that reach no remaining demand are dropped;
+- MCLP and LSCP drop dominated candidates: one whose covered set is a subset of another
+  candidate's that costs no more (:func:`.localsearch.dominated_columns`);
 - p-median keeps, for each demand point, only candidates nearer than its nearest fixed
   site (and than the cut-off penalty).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,7 +30,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import SolverError
-from . import greedy
+from . import greedy, localsearch
 
 INF = np.inf
 
@@ -61,6 +64,9 @@ class MatrixModel:
     complete: Callable[[np.ndarray], np.ndarray]
     heuristic: Callable[[], np.ndarray]
     stats: dict = field(default_factory=dict)
+    lp_improve: Callable[..., tuple[np.ndarray, dict]] | None = None
+    """``lp_improve(x_lp, x_start, bound=, gap=, time_budget_s=)`` → (site 0/1 vector,
+    figures): LP-guided local search (MCLP with a site count only)."""
 
     @property
     def n_cols(self) -> int:
@@ -163,14 +169,33 @@ def _assemble(blocks, n_rows: int, n_cols: int) -> sparse.csr_array:
     return sparse.coo_array((v, (r, c)), shape=(n_rows, n_cols)).tocsr()
 
 
-def _covering_core(inst: Instance, row_mask: np.ndarray, extra=None):
-    """Reduced (group × candidate) structure for the covering models."""
+def _covering_core(inst: Instance, row_mask: np.ndarray, extra=None, dominance=False):
+    """Reduced (group × candidate) structure for the covering models.
+
+    Rows with identical candidate sets (and ``extra`` label) merge into one weighted group;
+    with ``dominance`` the dominated candidates (:func:`.localsearch.dominated_columns`)
+    are removed first. Sizes after each step go to the returned ``stats``.
+    """
     indptr, indices, _, row_ids, col_ids = _select(inst, row_mask, inst.free)
+    stats = {"demand": len(row_ids), "candidates_in": int(inst.free.sum())}
+    if dominance and len(col_ids):
+        t0 = time.perf_counter()
+        B = sparse.csr_array(
+            (np.ones(len(indices)), indices, indptr), shape=(len(row_ids), len(col_ids))
+        )
+        drop = localsearch.dominated_columns(B, inst.site_cost[col_ids])
+        stats["dominated"] = int(drop.sum())
+        stats["dominance_s"] = time.perf_counter() - t0
+        if drop.any():
+            sub = Instance(indptr, indices, np.zeros(len(indices)), *([None] * 5))
+            indptr, indices, _, _, kept = _select(sub, np.ones(len(row_ids), bool), ~drop)
+            col_ids = col_ids[kept]
     codes, first = _group(indptr, indices, None if extra is None else extra[row_ids])
     G = _group_matrix(indptr, indices, first, len(col_ids))
     G, col_ids = _drop_empty_columns(G, col_ids)
     W = np.bincount(codes, weights=inst.weight[row_ids], minlength=len(first))
-    return G, W, codes, row_ids, col_ids, first
+    stats.update(groups=G.shape[0], candidates=G.shape[1], core_nnz=int(G.nnz))
+    return G, W, codes, row_ids, col_ids, first, stats
 
 
 def build_mclp(inst: Instance, *, p=None, budget=None) -> MatrixModel:
@@ -178,8 +203,8 @@ def build_mclp(inst: Instance, *, p=None, budget=None) -> MatrixModel:
     n_fixed = inst.count(inst.fixed)
     n_free = inst.count(inst.free)
     offset = float(inst.weight[n_fixed > 0].sum())
-    G, W, codes, row_ids, cols, _ = _covering_core(
-        inst, (n_fixed == 0) & (n_free > 0) & (inst.weight > 0)
+    G, W, codes, row_ids, cols, _, stats = _covering_core(
+        inst, (n_fixed == 0) & (n_free > 0) & (inst.weight > 0), dominance=True
     )
     n_g, k = G.shape
     ones = np.ones(n_g)
@@ -202,8 +227,13 @@ def build_mclp(inst: Instance, *, p=None, budget=None) -> MatrixModel:
     def heuristic():
         x = greedy.max_cover(G, GT, W, inst.site_cost[cols], p=p, budget=budget)
         if budget is None:  # swaps keep the count; with a budget they could break it
-            x = greedy.swap_improve(G, GT, W, x, time_budget_s=min(10.0, 1e-6 * G.nnz * 10))
+            x = localsearch.swap_search(G, GT, W, x)
         return x
+
+    def lp_improve(x_lp, x_start, *, bound=np.inf, gap=0.0, time_budget_s=60.0):
+        return localsearch.lp_guided(
+            G, GT, W, x_lp, int(p), x_start, bound=bound, gap=gap, time_budget_s=time_budget_s
+        )
 
     return MatrixModel(
         "mclp",
@@ -219,7 +249,8 @@ def build_mclp(inst: Instance, *, p=None, budget=None) -> MatrixModel:
         cols,
         complete,
         heuristic,
-        {"demand": len(row_ids), "groups": n_g, "candidates": k},
+        stats,
+        lp_improve if budget is None and k > 0 else None,
     )
 
 
@@ -235,7 +266,7 @@ def build_backup(inst: Instance, *, p=None, budget=None, once_share=0.5) -> Matr
     in_model = (level < 2) & (n_free > 0) & (inst.weight > 0)
     const = np.where(level >= 2, 1.0, np.where(level == 1, theta, 0.0))
     offset = float((inst.weight * const)[~in_model].sum())
-    G, W, codes, row_ids, cols, first = _covering_core(inst, in_model, extra=level)
+    G, W, codes, row_ids, cols, first, stats = _covering_core(inst, in_model, extra=level)
     kg = level[row_ids][first].astype(float)
     n_g, k = G.shape
     gr = np.repeat(np.arange(n_g), np.diff(G.indptr))
@@ -278,7 +309,7 @@ def build_backup(inst: Instance, *, p=None, budget=None, once_share=0.5) -> Matr
         cols,
         complete,
         heuristic,
-        {"demand": len(row_ids), "groups": n_g, "candidates": k},
+        stats,
     )
 
 
@@ -304,7 +335,9 @@ def build_lscp(inst: Instance, *, alpha: float = 1.0) -> MatrixModel:
                 f"standard: {ids[:20]}{' …' if len(ids) > 20 else ''}",
                 ids,
             )
-        G, W, codes, row_ids, cols, _ = _covering_core(inst, need & (n_free > 0))
+        G, W, codes, row_ids, cols, _, stats = _covering_core(
+            inst, need & (n_free > 0), dominance=True
+        )
         n_g, k = G.shape
         costs = inst.site_cost[cols]
         GT = G.T.tocsr()
@@ -329,7 +362,7 @@ def build_lscp(inst: Instance, *, alpha: float = 1.0) -> MatrixModel:
             cols,
             complete,
             heuristic,
-            {"demand": len(row_ids), "groups": n_g, "candidates": k},
+            stats,
         )
 
     area = inst.area if inst.area is not None else np.zeros(len(inst.weight), dtype=np.int64)
@@ -349,8 +382,8 @@ def build_lscp(inst: Instance, *, alpha: float = 1.0) -> MatrixModel:
             f"uncoverable demand points: {ids[:20]}{' …' if len(ids) > 20 else ''}",
             ids,
         )
-    G, W, codes, row_ids, cols, first = _covering_core(
-        inst, need & (n_free > 0) & (target[area] > 1e-9), extra=area
+    G, W, codes, row_ids, cols, first, stats = _covering_core(
+        inst, need & (n_free > 0) & (target[area] > 1e-9), extra=area, dominance=True
     )
     n_g, k = G.shape
     g_area = area[row_ids][first]
@@ -389,7 +422,7 @@ def build_lscp(inst: Instance, *, alpha: float = 1.0) -> MatrixModel:
         cols,
         complete,
         heuristic,
-        {"demand": len(row_ids), "groups": n_g, "candidates": k, "areas": len(areas)},
+        dict(stats, areas=len(areas)),
     )
 
 

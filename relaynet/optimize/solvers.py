@@ -375,3 +375,58 @@ def _run_highspy(model, time_limit, gap, start, threads, options=None) -> RawRes
         build_s,
         solve_s,
     )
+
+
+def solve_relaxation(
+    model: MatrixModel, *, time_limit: float, threads: int | None = None
+) -> tuple[np.ndarray | None, float, str]:
+    """LP relaxation of ``model`` with HiGHS (interior point + crossover above
+    :data:`BIG_MODEL_NNZ` non-zeros, else HiGHS's choice).
+
+    Returns
+    -------
+    (numpy.ndarray or None, float, str)
+        Column values, the optimal LP objective *without* the model's constant (a valid
+        bound on the integer optimum; ``nan`` when HiGHS did not prove LP optimality) and
+        the HiGHS log.
+    """
+    import highspy
+
+    h = highspy.Highs()
+    fd, log_path = tempfile.mkstemp(prefix="relaynet_lp_", suffix=".log")
+    os.close(fd)
+    try:
+        h.setOptionValue("log_to_console", False)
+        h.setOptionValue("log_file", log_path)
+        h.setOptionValue("time_limit", float(time_limit))
+        if threads is not None:
+            h.setOptionValue("threads", int(threads))
+        if model.A.nnz > BIG_MODEL_NNZ:
+            h.setOptionValue("solver", "ipm")
+        A = model.A
+        inf = highspy.kHighsInf
+        h.passModel(
+            int(model.n_cols),
+            int(A.shape[0]),
+            int(A.nnz),
+            2,
+            int(model.sense),
+            0.0,
+            model.cost.astype(float),
+            model.lb.astype(float),
+            model.ub.astype(float),
+            np.where(np.isfinite(model.row_lb), model.row_lb, -inf).astype(float),
+            np.where(np.isfinite(model.row_ub), model.row_ub, inf).astype(float),
+            A.indptr.astype(np.int32),
+            A.indices.astype(np.int32),
+            A.data.astype(float),
+            np.zeros(model.n_cols, dtype=np.int32),  # continuous: the relaxation
+        )
+        h.run()
+        text = _read(log_path)
+    finally:
+        os.unlink(log_path)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None, float("nan"), text
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    return values, float(h.getInfo().objective_function_value), text
