@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scipy.optimize import linprog
 
-from relaynet.errors import ParameterError, SolverError
+from relaynet.errors import InputError, ParameterError, SolverError
 from relaynet.optimize import (
     InfeasibleCoverError,
     candidates_from_demand,
@@ -318,6 +319,164 @@ class TestSynthetic:
             solve(demand, sites, "9km", model="mclp", p=1, solver="gurobi")
 
 
+def served_oracle(w, dist, radius, cap, open_sites, *, penalty=None):
+    """Independent LP at demand-point level (scipy linprog, no grouping): the best splittable
+    assignment of demand ``w`` to ``open_sites`` within ``radius`` under capacities ``cap``
+    (NaN = unlimited). Returns the served weight, or with ``penalty`` the least
+    Σ w·d·y + penalty·w·unserved. ``None`` when infeasible (never, here)."""
+    pairs = [(i, j) for i in range(len(w)) for j in open_sites if dist[i, j] <= radius]
+    n_y = len(pairs)
+    if penalty is None:
+        c = np.array([-w[i] for i, _ in pairs] or [0.0])
+    else:
+        c = np.array([w[i] * dist[i, j] - penalty * w[i] for i, j in pairs] or [0.0])
+    a_ub, b_ub = [], []
+    for i in range(len(w)):
+        a_ub.append([1.0 if pi == i else 0.0 for pi, _ in pairs])
+        b_ub.append(1.0)
+    for j in open_sites:
+        if np.isfinite(cap[j]):
+            a_ub.append([w[i] if pj == j else 0.0 for i, pj in pairs])
+            b_ub.append(cap[j])
+    if n_y == 0:
+        return 0.0 if penalty is None else penalty * w.sum()
+    res = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, bounds=(0, 1), method="highs")
+    assert res.status == 0
+    return -res.fun if penalty is None else res.fun + penalty * w.sum()
+
+
+CAPACITY = np.array([120.0, 90.0, 200.0, 60.0, np.nan, 150.0, 80.0])
+
+
+class TestCapacitated:
+    """Sites with a capacity: brute force over site subsets, each scored by an independent
+    demand-level LP (scipy linprog)."""
+
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    @pytest.mark.parametrize("solver,engine", SOLVERS)
+    def test_mclp_matches_brute_force(self, seed, solver, engine):
+        demand, sites, dist = make_instance(seed)
+        sites["capacity"] = CAPACITY
+        w = demand["weight"].to_numpy()
+        fixed = list(np.flatnonzero(sites["status"] == "fixed"))
+        free = np.flatnonzero(sites["status"] != "fixed")
+        best = max(
+            served_oracle(w, dist, RADIUS, CAPACITY, fixed + list(s)) for s in subsets(free, 2)
+        )
+        cands, existing = split(sites)
+        sol = solve(
+            demand,
+            cands,
+            Standard(distance_m=RADIUS),
+            model="mclp",
+            p=2,
+            existing=existing,
+            solver=solver,
+            engine=engine,
+        )
+        assert sol.status == "optimal" and sol.stats["capacitated"]
+        assert sol.objective == pytest.approx(best, rel=1e-6)
+        assert sol.covered_weight_after == pytest.approx(best, rel=1e-6)
+        assert sol.greedy_objective <= best + 1e-6
+        chosen = list(np.flatnonzero(sites["point_id"].isin(sol.site_ids)))
+        assert sol.objective == pytest.approx(
+            served_oracle(w, dist, RADIUS, CAPACITY, fixed + chosen), rel=1e-6
+        )
+        limited = sol.sites["capacity"].notna()
+        assert (sol.sites.loc[limited, "load"] <= sol.sites.loc[limited, "capacity"] + 1e-6).all()
+        # newly served weight goes to the sites serving it; with capacities a part of it may
+        # be served by fixed sites freed up by the new ones
+        gain = sol.covered_weight_after - sol.covered_weight_before
+        assert 0 < sol.sites["new_weight"].sum() <= gain + 1e-6
+        before = served_oracle(w, dist, RADIUS, CAPACITY, fixed)
+        assert sol.covered_weight_before == pytest.approx(before, rel=1e-6)
+
+    @pytest.mark.parametrize("seed", [0, 3])
+    def test_lscp_matches_brute_force(self, seed):
+        demand, sites, dist = make_instance(seed, n=10, span=0.12)
+        sites["capacity"] = CAPACITY * 2
+        w, cost = demand["weight"].to_numpy(), sites["cost"].to_numpy()
+        fixed = list(np.flatnonzero(sites["status"] == "fixed"))
+        free = np.flatnonzero(sites["status"] != "fixed")
+        feasible = [
+            cost[list(s)].sum()
+            for s in subsets(free)
+            if served_oracle(w, dist, RADIUS, CAPACITY * 2, fixed + list(s)) >= w.sum() - 1e-6
+        ]
+        cands, existing = split(sites)
+        sol = solve(demand, cands, Standard(distance_m=RADIUS), model="lscp", existing=existing)
+        if not feasible:
+            assert sol.status == "infeasible"
+            return
+        assert sol.objective == pytest.approx(min(feasible))
+        assert sol.assignment["covered_after"].all()
+
+    @pytest.mark.parametrize("seed", [1, 4])
+    def test_pmedian_matches_brute_force(self, seed):
+        demand, sites, dist = make_instance(seed)
+        sites["capacity"] = CAPACITY
+        w = demand["weight"].to_numpy()
+        fixed = list(np.flatnonzero(sites["status"] == "fixed"))
+        free = np.flatnonzero(sites["status"] != "fixed")
+        best = min(
+            served_oracle(w, dist, RADIUS, CAPACITY, fixed + list(s), penalty=RADIUS)
+            for s in subsets(free, 2)
+        )
+        cands, existing = split(sites)
+        sol = solve(
+            demand, cands, Standard(distance_m=RADIUS), model="pmedian", p=2, existing=existing
+        )
+        assert sol.objective == pytest.approx(best, rel=1e-6)
+
+    def test_unlimited_capacity_equals_uncapacitated(self):
+        demand, sites, _ = make_instance(5, n=40, m=15, n_fixed=2, span=0.4)
+        cands, existing = split(sites)
+        plain = solve(demand, cands, "8km", model="mclp", p=3, existing=existing)
+        huge = solve(
+            demand, cands.assign(capacity=1e12), "8km", model="mclp", p=3, existing=existing
+        )
+        assert huge.stats["capacitated"] and not plain.stats["capacitated"]
+        assert huge.objective == pytest.approx(plain.objective)
+
+    def test_full_fixed_site_does_not_count(self):
+        demand, sites, dist = make_instance(0)
+        w = demand["weight"].to_numpy()
+        sites["capacity"] = np.where(sites["status"] == "fixed", 0.0, np.nan)
+        cands, existing = split(sites)
+        sol = solve(
+            demand, cands, Standard(distance_m=RADIUS), model="mclp", p=0, existing=existing
+        )
+        assert sol.covered_weight_before == 0 and sol.objective == 0
+        # demand_rate: 2 parcels per unit of weight halves what a capacity serves
+        sites["capacity"] = CAPACITY
+        cands, existing = split(sites)
+        fixed = list(np.flatnonzero(sites["status"] == "fixed"))
+        free = np.flatnonzero(sites["status"] != "fixed")
+        best = max(
+            served_oracle(w, dist, RADIUS, CAPACITY / 2, fixed + list(s)) for s in subsets(free, 2)
+        )
+        sol = solve(
+            demand,
+            cands,
+            Standard(distance_m=RADIUS),
+            model="mclp",
+            p=2,
+            existing=existing,
+            demand_rate=2.0,
+        )
+        assert sol.objective == pytest.approx(best, rel=1e-6)
+        assert (sol.sites["load"] == 2 * sol.sites["assigned_weight"]).all()
+
+    def test_bad_capacity_input(self):
+        demand, sites, _ = make_instance(0)
+        with pytest.raises(InputError, match="negative capacity"):
+            solve(demand, sites.assign(capacity=-1.0), "9km", model="mclp", p=1)
+        with pytest.raises(ParameterError, match="backup"):
+            solve(demand, sites.assign(capacity=10.0), "9km", model="backup", p=1)
+        with pytest.raises(ParameterError, match="demand_rate"):
+            solve(demand, sites.assign(capacity=10.0), "9km", model="mclp", p=1, demand_rate=0)
+
+
 class TestCoverageStructure:
     def test_radius_pairs_match_brute_force(self):
         demand, sites, dist = make_instance(20, n=80, m=40, span=0.6)
@@ -377,6 +536,10 @@ class TestCandidates:
         demand, sites, _ = make_instance(31)
         c = candidates_from_points(sites.drop(columns="status"), status="closable", cost="cost")
         assert (c["status"] == "closable").all() and c["cost"].tolist() == sites["cost"].tolist()
+        # a capacity column (canonical points schema) is taken by default
+        with_capacity = candidates_from_points(sites.assign(capacity=CAPACITY))
+        np.testing.assert_array_equal(with_capacity["capacity"], CAPACITY)
+        assert candidates_from_points(sites.drop(columns="capacity"))["capacity"].isna().all()
         d = candidates_from_demand(demand, min_weight=50)
         assert (
             len(d) == (demand["weight"] >= 50).sum() and d["point_id"].str.startswith("cand:").all()
@@ -446,6 +609,38 @@ class TestCli:
         kpi = pd.read_csv(out / "kpi_before_after.csv")
         assert (kpi["share_after"] >= kpi["share_before"] - 1e-12).all()
         assert "HiGHS" in (out / "solver.log").read_text()
+
+    def test_optimize_command_capacities(self, tmp_path):
+        """Lozère with 0.02 parcels/day per inhabitant, 20 parcels/day per new site and 60
+        per existing point: loads respect the capacities and less is served than without."""
+        from relaynet.cli.optimize import optimize
+
+        common = ["--area", "48", "--standard", "5km", "--p", "4"]
+        runner = CliRunner()
+        plain = runner.invoke(optimize, [*common, "--out", str(tmp_path / "plain")])
+        capped = runner.invoke(
+            optimize,
+            [
+                *common,
+                "--capacity",
+                "20",
+                "--existing-capacity",
+                "60",
+                "--demand-rate",
+                "0.02",
+                "--out",
+                str(tmp_path / "capped"),
+            ],
+        )
+        assert plain.exit_code == 0 and capped.exit_code == 0, capped.output
+        sites = pd.read_csv(tmp_path / "capped" / "proposed_sites.csv")
+        assert (sites["load"] <= sites["capacity"] + 1e-6).all() and (sites["capacity"] == 20).all()
+        summary = json.loads((tmp_path / "capped" / "summary.json").read_text())
+        before = json.loads((tmp_path / "plain" / "summary.json").read_text())
+        assert summary["stats"]["capacitated"] and summary["status"] == "optimal"
+        assert summary["objective"] < before["objective"]
+        bad = runner.invoke(optimize, [*common, "--capacity", "-5", "--out", str(tmp_path / "b")])
+        assert bad.exit_code == 2 and "--capacity" in bad.output
 
     def test_optimize_command_bad_model(self, tmp_path):
         from relaynet.cli.optimize import optimize

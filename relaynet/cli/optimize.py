@@ -123,6 +123,26 @@ def _candidates(spec: str, demand):
 )
 @click.option("--area", default=None, help="Keep only demand with this area_id (e.g. 48).")
 @click.option(
+    "--capacity",
+    type=float,
+    default=None,
+    help="Capacity of every new candidate site (e.g. parcels/day); default: the candidates "
+    "file's capacity column, else unlimited. Any capacity makes the model capacitated.",
+)
+@click.option(
+    "--existing-capacity",
+    type=float,
+    default=None,
+    help="Capacity of existing points that have none in their file (same unit).",
+)
+@click.option(
+    "--demand-rate",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Load per unit of demand weight (e.g. parcels/day per inhabitant) for capacities.",
+)
+@click.option(
     "--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder."
 )
 @library_errors
@@ -141,6 +161,9 @@ def optimize(
     time_limit,
     gap,
     area,
+    capacity,
+    existing_capacity,
+    demand_rate,
     out_dir,
 ) -> None:
     """Propose new relay sites and write them with a before/after coverage table.
@@ -152,6 +175,16 @@ def optimize(
     demand = _demand(demand_src, area)
     existing = _points(points_src)
     candidates = _candidates(cand_spec, demand)
+    for label, value in (("--capacity", capacity), ("--existing-capacity", existing_capacity)):
+        if value is not None and not value >= 0:
+            raise ParameterError(f"{label} must be a number ≥ 0, got {value!r}")
+    if capacity is not None:
+        candidates = candidates.assign(capacity=float(capacity))
+    if existing_capacity is not None and existing is not None:
+        if "capacity" in existing:
+            existing = existing.assign(capacity=existing["capacity"].fillna(existing_capacity))
+        else:
+            existing = existing.assign(capacity=float(existing_capacity))
     sol = solve(
         demand,
         candidates,
@@ -166,6 +199,7 @@ def optimize(
         solver=solver,
         time_limit=time_limit,
         gap=gap,
+        demand_rate=demand_rate,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -105,7 +105,7 @@ def candidates_from_points(
     status: str = "new",
     id_column: str = "point_id",
     cost: float | str = 1.0,
-    capacity: float | str = np.nan,
+    capacity: float | str | None = None,
 ) -> gpd.GeoDataFrame:
     """Candidates (or existing sites) from any GeoDataFrame or point file.
 
@@ -121,7 +121,8 @@ def candidates_from_points(
         Column holding the site id; the index is used when absent.
     cost, capacity
         A number for every site, or the name of a column holding it. A missing capacity
-        (NaN) means unlimited.
+        (NaN) means unlimited; by default the source's ``capacity`` column is used when it
+        has one (the canonical points schema does), else every site is unlimited.
     """
     if not isinstance(source, gpd.GeoDataFrame):
         from ..io import load_points
@@ -133,6 +134,8 @@ def candidates_from_points(
         raise InputError("candidates: GeoDataFrame has no CRS; expected e.g. EPSG:4326")
     ids = source[id_column] if id_column in source else pd.Series(source.index)
     names = source["name"] if "name" in source else pd.Series([""] * len(source))
+    if capacity is None:
+        capacity = "capacity" if "capacity" in source else np.nan
     values = {}
     for label, value in (("cost", cost), ("capacity", capacity)):
         if isinstance(value, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -12,7 +13,7 @@ import pandas as pd
 
 from ..errors import InputError, ParameterError
 from ..standard import Standard
-from . import models, solvers
+from . import capacitated, models, solvers
 from .candidates import combine_sites
 from .coverage_matrix import DriveSource, SparseCoverage, sparse_coverage
 from .solution import Solution
@@ -66,6 +67,60 @@ def _weights(demand: gpd.GeoDataFrame) -> np.ndarray:
             f"demand: weight missing or negative on rows {np.flatnonzero(bad)[:5].tolist()}"
         )
     return weight
+
+
+def _capacities(sites: gpd.GeoDataFrame) -> np.ndarray:
+    """Site capacities (NaN = unlimited); negative ones are an input error."""
+    capacity = pd.to_numeric(sites["capacity"], errors="coerce").to_numpy(dtype=float)
+    bad = capacity < 0
+    if bad.any():
+        ids = sites.loc[bad, "point_id"].tolist()
+        raise InputError(f"sites: negative capacity on {ids[:5]}")
+    return capacity
+
+
+def _nearest_service(cov: SparseCoverage, fixed, is_open, weight):
+    """Uncapacitated service: every demand point goes whole to its nearest open site.
+
+    Returns ``(main site, distance m, share before, share after, site weight, new weight)``.
+    """
+    before = (cov.count_open(fixed) > 0).astype(float)
+    after = (cov.count_open(is_open) > 0).astype(float)
+    best, best_d = _nearest_open(cov, is_open)
+    has = best >= 0
+    m = cov.shape[1]
+    assigned = np.bincount(best[has], weights=weight[has], minlength=m)
+    newly = has & (before == 0)
+    new_w = np.bincount(best[newly], weights=weight[newly], minlength=m)
+    return best, best_d, before, after, assigned, new_w
+
+
+def _capacitated_service(mm, values, inst, cov: SparseCoverage, lp_solve):
+    """Capacitated service from the solution's assignment; "before" is the most weight the
+    fixed sites can serve within their capacities (an LP).
+
+    Returns ``(main site, distance m, share before, share after, site weight, new weight)``
+    where a site's new weight is its share of each demand point's newly served weight.
+    """
+    n, m = cov.shape
+    after = mm.allocation(np.zeros(mm.n_cols) if values is None else values)
+    before = np.zeros(n)
+    if inst.fixed.any():
+        only_fixed = dataclasses.replace(inst, free=np.zeros_like(inst.free))
+        bm = capacitated.build("mclp", only_fixed, mm.capacity_w, p=0, lp_solve=lp_solve)
+        if bm.n_cols:
+            b_values = lp_solve(bm)
+            if b_values is not None:
+                before = bm.allocation(b_values).share
+    rows, sites, frac = after.pairs
+    gained = np.maximum(0.0, after.share - before) * inst.weight
+    part = frac / np.maximum(after.share[rows], 1e-12)
+    new_w = np.bincount(sites, weights=gained[rows] * part, minlength=m)
+    best = after.main_site
+    best_d = np.full(n, np.nan)
+    has = best >= 0
+    best_d[has] = np.asarray(cov.matrix[np.flatnonzero(has), best[has]]).ravel()
+    return best, best_d, before, after.share, after.site_weight, new_w
 
 
 def _nearest_open(cov: SparseCoverage, is_open: np.ndarray):
@@ -152,6 +207,7 @@ def solve(
     gap: float = 0.005,
     warm_start: bool = True,
     threads: int | None = None,
+    demand_rate: float = 1.0,
 ) -> Solution:
     """Choose new sites for a relay network.
 
@@ -194,6 +250,12 @@ def solve(
         Solver time limit (seconds) and relative MIP gap target (0.005 = 0.5 %).
     warm_start
         Give the greedy solution to the solver as a start.
+    demand_rate
+        Site load per unit of demand weight (e.g. parcels/day per inhabitant), used when
+        any site has a finite ``capacity`` (same unit as the load, e.g. parcels/day). Then
+        MCLP, LSCP and p-median become capacitated models with splittable demand (see
+        :mod:`relaynet.optimize.capacitated`; fixed sites' capacities count too); backup
+        coverage does not take capacities.
 
     Returns
     -------
@@ -215,6 +277,17 @@ def solve(
     fixed = (sites["status"] == "fixed").to_numpy()
     free = ~fixed
     site_cost = sites["cost"].to_numpy(dtype=float)
+    capacity = _capacities(sites)
+    is_capacitated = bool(np.isfinite(capacity).any())
+    if is_capacitated:
+        if not (math.isfinite(demand_rate) and demand_rate > 0):
+            raise ParameterError(f"demand_rate must be a number > 0, got {demand_rate!r}")
+        if model == "backup":
+            raise ParameterError(
+                "backup coverage does not take site capacities; drop the capacity column"
+            )
+        if model == "pmedian" and cutoff is not None and _standard(cutoff, "cutoff") != standard:
+            raise ParameterError("capacitated p-median: the cut-off must be the standard")
 
     cov = sparse_coverage(demand, sites, standard, drive=drive)
     model_cov = cov
@@ -240,7 +313,22 @@ def solve(
         cov.demand_ids,
         area,
     )
-    if model == "mclp":
+    if is_capacitated:
+
+        def lp_solve(m):
+            return solvers.solve_relaxation(m, time_limit=time_limit, threads=threads)[0]
+
+        mm = capacitated.build(
+            model,
+            inst,
+            capacity / demand_rate,
+            p=p,
+            budget=budget,
+            alpha=alpha,
+            penalty=None if penalty is None else float(penalty),
+            lp_solve=lp_solve,
+        )
+    elif model == "mclp":
         mm = models.build_mclp(inst, p=p, budget=budget)
     elif model == "backup":
         mm = models.build_backup(inst, p=p, budget=budget, once_share=once_share)
@@ -272,29 +360,35 @@ def solve(
             threads=threads,
         )
     values, objective, fallback = raw.values, raw.objective, False
+    status, bound, rel_gap = raw.status, raw.bound, raw.gap
     if values is None and raw.status != "infeasible":
         values, objective, fallback = start, greedy_objective, True
+        if status == "optimal":  # a solver claiming optimality without values: not proven
+            status, bound, rel_gap = "no_solution", np.nan, np.nan
         log.warning(
             "%s returned no solution (%s); reporting the greedy one", raw.solver, raw.status
         )
     x = np.zeros(len(mm.sites)) if values is None else values[: len(mm.sites)]
     chosen = np.zeros(len(sites), dtype=bool)
     chosen[mm.sites[x > 0.5]] = True
+    chosen &= ~fixed
     is_open = fixed | chosen
 
-    before = cov.count_open(fixed) > 0
-    after = cov.count_open(is_open) > 0
-    best, best_d = _nearest_open(cov, is_open)
+    if is_capacitated:
+        served = _capacitated_service(mm, values, inst, cov, lp_solve)
+    else:
+        served = _nearest_service(cov, fixed, is_open, weight)
+    best, best_d, share_before, share_after, assigned, new_w = served
     has = best >= 0
-    assigned = np.bincount(best[has], weights=weight[has], minlength=len(sites))
-    newly = has & ~before
-    new_w = np.bincount(best[newly], weights=weight[newly], minlength=len(sites))
     n_dem = np.bincount(best[has], minlength=len(sites))
 
     selected = sites.loc[chosen].copy()
     selected["assigned_weight"] = assigned[chosen]
     selected["new_weight"] = new_w[chosen]
     selected["n_demand"] = n_dem[chosen]
+    if is_capacitated:
+        selected["load"] = assigned[chosen] * demand_rate
+        selected["utilisation"] = selected["load"] / selected["capacity"]
     selected = selected.sort_values(["new_weight", "point_id"], ascending=[False, True])
     closed = sites.loc[(sites["status"] == "closable").to_numpy() & ~chosen].copy()
     assignment = pd.DataFrame(
@@ -310,8 +404,10 @@ def solve(
                 np.where(has, cov.site_ids[np.maximum(best, 0)], None), dtype="string"
             ),
             "distance_m": best_d,
-            "covered_before": before,
-            "covered_after": after,
+            "covered_before": share_before >= 1 - 1e-9,
+            "covered_after": share_after >= 1 - 1e-9,
+            "share_before": share_before,
+            "share_after": share_after,
         }
     )
     uncoverable = tuple(
@@ -325,17 +421,18 @@ def solve(
         nnz=int(mm.A.nnz),
         greedy_s=greedy_s,
         fallback_greedy=fallback,
+        capacitated=is_capacitated,
         **lp_stats,
     )
     wall = time.perf_counter() - t_start
     solution = Solution(
         model=model,
-        status=raw.status,
+        status=status,
         sites=selected.reset_index(drop=True),
         closed=closed.reset_index(drop=True),
         objective=float(objective),
-        bound=float(raw.bound),
-        gap=float(raw.gap),
+        bound=float(bound),
+        gap=float(rel_gap),
         greedy_objective=float(greedy_objective),
         solver=raw.solver,
         engine=raw.engine,

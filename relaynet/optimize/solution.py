@@ -43,8 +43,17 @@ class Solution:
         Objective of the greedy heuristic on the same model (also the warm start).
     assignment
         One row per demand point: ``demand_id, weight, area_id, point_id`` (nearest open
-        site within the standard, NA if none), ``distance_m``, ``covered_before``,
-        ``covered_after``.
+        site within the standard — with capacities, the site serving its largest share —
+        NA if none), ``distance_m``, ``covered_before``, ``covered_after`` (wholly served
+        within the standard) and ``share_before``, ``share_after`` (served fraction, 0–1;
+        0 or 1 without capacities).
+
+    With capacities (any finite ``capacity``) ``sites`` also has ``load`` (assigned weight ×
+    demand rate) and ``utilisation`` (load / capacity), and ``assigned_weight`` is the
+    weight the site serves in the solution's assignment; ``new_weight`` is its part of each
+    demand point's newly served weight (a point served by several sites splits it by share),
+    so the selected sites' ``new_weight`` sums to at most the gain — fixed sites freed up by
+    the new ones may serve the rest.
     """
 
     model: str
@@ -78,11 +87,13 @@ class Solution:
 
     @property
     def covered_weight_before(self) -> float:
-        return float(self.assignment.loc[self.assignment["covered_before"], "weight"].sum())
+        """Demand weight served within the standard before (fixed sites only)."""
+        return float((self.assignment["weight"] * self.assignment["share_before"]).sum())
 
     @property
     def covered_weight_after(self) -> float:
-        return float(self.assignment.loc[self.assignment["covered_after"], "weight"].sum())
+        """Demand weight served within the standard after (fixed and selected sites)."""
+        return float((self.assignment["weight"] * self.assignment["share_after"]).sum())
 
     def kpi_table(self, by: str | None = None) -> pd.DataFrame:
         """Before/after coverage: demand weight and share within the standard.
@@ -100,8 +111,8 @@ class Solution:
             share_before, share_after, gain`` (shares in 0–1).
         """
         frame = self.assignment.assign(
-            wb=self.assignment["weight"] * self.assignment["covered_before"],
-            wa=self.assignment["weight"] * self.assignment["covered_after"],
+            wb=self.assignment["weight"] * self.assignment["share_before"],
+            wa=self.assignment["weight"] * self.assignment["share_after"],
         )
         if by is None:
             frame = frame.assign(scope="all")

@@ -261,6 +261,8 @@ def _run_pulp(model, solver, time_limit, gap, start, threads) -> RawResult:
     finally:
         os.unlink(log_path)
     values = np.array([v.varValue if v.varValue is not None else np.nan for v in variables])
+    pinned = np.isnan(values) & (model.lb == model.ub)  # pulp leaves out unused fixed columns
+    values[pinned] = model.lb[pinned]
     if solver == "highs":
         status = _highs_status(prob.solverModel)
         objective, bound, rel_gap = _highs_numbers(prob.solverModel, model, model.sense == -1)
