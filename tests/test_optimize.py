@@ -471,6 +471,10 @@ class TestCapacitated:
         demand, sites, _ = make_instance(0)
         with pytest.raises(InputError, match="negative capacity"):
             solve(demand, sites.assign(capacity=-1.0), "9km", model="mclp", p=1)
+        with pytest.raises(InputError, match="non-numeric capacity"):
+            solve(demand, sites.assign(capacity="lots"), "9km", model="mclp", p=1)
+        with pytest.raises(InputError, match="non-numeric capacity in rows \\[2\\]"):
+            candidates_from_points(sites.assign(capacity=["1", "2", "x", "4", "", None, "7"]))
         with pytest.raises(ParameterError, match="backup"):
             solve(demand, sites.assign(capacity=10.0), "9km", model="backup", p=1)
         with pytest.raises(ParameterError, match="demand_rate"):

@@ -141,7 +141,14 @@ def candidates_from_points(
         if isinstance(value, str):
             if value not in source:
                 raise InputError(f"candidates: no column {value!r} for {label}")
-            value = pd.to_numeric(source[value], errors="coerce").to_numpy(dtype=float)
+            column = source[value]
+            value = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            given = column.notna() & column.astype(str).str.strip().ne("")
+            bad = np.isnan(value) & given.to_numpy()
+            if bad.any():
+                raise InputError(
+                    f"candidates: non-numeric {label} in rows {np.flatnonzero(bad)[:5].tolist()}"
+                )
         values[label] = value
     geometry = source.geometry
     if len(geometry) and not (geometry.geom_type == "Point").all():

@@ -70,12 +70,16 @@ def _weights(demand: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _capacities(sites: gpd.GeoDataFrame) -> np.ndarray:
-    """Site capacities (NaN = unlimited); negative ones are an input error."""
-    capacity = pd.to_numeric(sites["capacity"], errors="coerce").to_numpy(dtype=float)
-    bad = capacity < 0
-    if bad.any():
-        ids = sites.loc[bad, "point_id"].tolist()
-        raise InputError(f"sites: negative capacity on {ids[:5]}")
+    """Site capacities (NaN = unlimited); negative or non-numeric ones are input errors."""
+    raw = sites["capacity"]
+    capacity = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    for bad, what in (
+        (np.isnan(capacity) & raw.notna().to_numpy(), "non-numeric"),
+        (capacity < 0, "negative"),
+    ):
+        if bad.any():
+            ids = sites.loc[bad, "point_id"].tolist()
+            raise InputError(f"sites: {what} capacity on {ids[:5]}")
     return capacity
 
 
