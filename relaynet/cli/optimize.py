@@ -117,7 +117,7 @@ def _candidates(spec: str, demand):
 @click.option(
     "--gap",
     type=float,
-    default=0.005,
+    default=1e-4,
     show_default=True,
     help="Relative MIP gap target (0.005 = 0.5 %).",
 )

@@ -76,7 +76,7 @@ def run(
     solver: str = "highs",
     engine: str = "auto",
     time_limit: float = 120.0,
-    gap: float = 0.005,
+    gap: float = 1e-4,
     start: np.ndarray | None = None,
     threads: int | None = None,
     options: dict | None = None,
