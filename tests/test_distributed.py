@@ -19,6 +19,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 from relaynet import distributed as rd  # noqa: E402
 from relaynet.coverage import assess as local_assess  # noqa: E402
+from relaynet.coverage import compliance_table  # noqa: E402
 from relaynet.coverage.estimate import DriveEstimate  # noqa: E402
 from relaynet.coverage.kpis import KPI_COLUMNS, weighted_quantile  # noqa: E402
 from relaynet.distributed import _tasks  # noqa: E402
@@ -156,6 +157,11 @@ class TestAgainstLocal:
         np.testing.assert_array_equal(win_dask["description"], win_local["description"])
         pd.testing.assert_frame_equal(result.networks, local.networks, rtol=1e-12)
         assert result.to_dict()["overall"]["share_covered"] == pytest.approx(local.share_covered)
+        columns = ["area_id", "weight", "covered_weight", "share_covered", "passes", "shortfall"]
+        expected = compliance_table(local, 0.9)[columns]
+        got = result.compliance_table(0.9)
+        assert not expected["passes"].all()  # the 5 km | 20 min rule fails somewhere at 10:00
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9)
 
     def test_locator_built_once_per_worker(self, client, points):
         def cached():
@@ -308,6 +314,10 @@ def test_coverage_cli_on_dask_matches_local(client, demand, points, tmp_path):
     assert on_dask["covered_weight"] == pytest.approx(local["covered_weight"], rel=1e-12)
     assert on_dask["weight"] == pytest.approx(local["weight"], rel=1e-12)
     assert (dask_out / "kpis_by_area.csv").exists()
+    dask_compliance = pd.read_csv(dask_out / "compliance.csv", dtype={"area_id": str})
+    local_compliance = pd.read_csv(local_out / "compliance.csv", dtype={"area_id": str})
+    columns = list(dask_compliance.columns)
+    pd.testing.assert_frame_equal(dask_compliance, local_compliance[columns], rtol=1e-9)
 
 
 def test_nearest_cli_on_dask_matches_local(client, demand, points, tmp_path):

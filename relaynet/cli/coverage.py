@@ -139,8 +139,9 @@ def coverage(
       relaynet coverage --demand big.parquet --engine dask --scheduler tcp://host:8786 --out out/
 
     With --engine dask the demand is read in partitions on a dask cluster and only the
-    KPIs are written (kpis.json, kpis_by_area.csv, kpis_by_density.csv, windows.csv); the
-    per-place table, gaps and compliance need the local engine.
+    KPIs are written (kpis.json, kpis_by_area.csv, kpis_by_density.csv, windows.csv and
+    compliance.csv without the per-place columns); the per-place table and gaps need the
+    local engine.
     """
     from pathlib import Path
 
@@ -159,6 +160,7 @@ def coverage(
             out_dir,
             quiet,
             cluster,
+            threshold,
         )
     points = _load(points_path, load_points, "laposte_points.parquet", quiet)
     demand = _load(demand_path, load_demand, "communes_demand.parquet", quiet)
@@ -296,6 +298,7 @@ def _coverage_on_dask(
     out_dir,
     quiet,
     cluster,
+    threshold,
 ) -> None:
     """KPIs of partitioned demand on dask.distributed (see relaynet.distributed.assess)."""
     from pathlib import Path
@@ -321,8 +324,17 @@ def _coverage_on_dask(
     write_csv(result.by_density.reset_index(), out / "kpis_by_density.csv")
     if result.windows is not None and len(result.windows):
         write_csv(result.windows, out / "windows.csv")
+    compliance = result.compliance_table(threshold)
+    write_csv(compliance, out / "compliance.csv")
+    summary = result.to_dict()
+    summary["compliance"] = {
+        "threshold": threshold,
+        "areas": int(len(compliance)),
+        "passing": int(compliance["passes"].sum()),
+        "failing": compliance.loc[~compliance["passes"], area].astype(str).tolist(),
+    }
     with atomic_path(out / "kpis.json") as tmp:
-        tmp.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     if not quiet:
         overall = result.kpis.iloc[0]
         click.echo(

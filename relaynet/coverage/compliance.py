@@ -106,6 +106,18 @@ def published_comparison(
     return pd.DataFrame(rows)
 
 
+def pass_fail(areas: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Add ``shortfall`` (weight to cover to reach ``threshold``, rounded up; 0 when
+    passing) and ``passes`` to a table with ``weight`` and ``covered_weight`` columns."""
+    if not 0.0 < threshold <= 1.0:
+        raise ParameterError(f"threshold={threshold!r}: expected a share in (0, 1]")
+    areas = areas.copy()
+    need = np.ceil(threshold * areas["weight"] - areas["covered_weight"] - 1e-9)
+    areas["shortfall"] = np.maximum(need, 0.0)
+    areas["passes"] = areas["shortfall"] <= 0
+    return areas
+
+
 def compliance_table(
     assessment: Assessment,
     threshold: float = 0.9,
@@ -158,9 +170,7 @@ def compliance_table(
         areas["share_covered"] = areas["covered_weight"] / areas["weight"].where(
             areas["weight"] > 0
         )
-    need = np.ceil(threshold * areas["weight"] - areas["covered_weight"] - 1e-9)
-    areas["shortfall"] = np.maximum(need, 0.0)
-    areas["passes"] = areas["shortfall"] <= 0
+    areas = pass_fail(areas, threshold)
     uncovered = frame[~frame["covered"] & (frame["weight"] > 0)].sort_values(
         ["area", "weight"], ascending=[True, False]
     )

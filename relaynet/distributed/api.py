@@ -210,6 +210,27 @@ class DistributedAssessment:
         """Share of the total weight covered (0–1)."""
         return float(self.kpis["share_covered"].iloc[0])
 
+    def compliance_table(self, threshold: float = 0.9) -> pd.DataFrame:
+        """Pass/fail of "at least ``threshold`` of each area's weight covered", from the
+        exact per-area sums.
+
+        Same ``<by>, weight, covered_weight, share_covered, passes, shortfall`` columns and
+        order (failing areas first, largest shortfall first) as
+        :func:`relaynet.coverage.compliance_table`; the per-place columns (uncovered and
+        closing places) need the local engine, which keeps every place in memory.
+        """
+        from ..coverage.compliance import pass_fail
+
+        areas = self.by_area[["weight", "covered_weight", "share_covered"]]
+        out = pass_fail(areas, threshold)
+        out.index = out.index.astype(str)
+        out.index.name = self.by
+        out = out.reset_index().sort_values(
+            ["passes", "shortfall", self.by], ascending=[True, False, True]
+        )
+        columns = [self.by, "weight", "covered_weight", "share_covered", "passes", "shortfall"]
+        return out[columns].reset_index(drop=True)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary: standard, overall and per-class KPIs, engine figures."""
         return {
