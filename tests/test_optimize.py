@@ -428,6 +428,38 @@ class TestCapacitated:
         )
         assert sol.objective == pytest.approx(best, rel=1e-6)
 
+    @pytest.mark.parametrize("seed", [3, 6])
+    def test_budget_and_closable_match_brute_force(self, seed):
+        demand, sites, dist = make_instance(seed)
+        sites["capacity"] = CAPACITY
+        w, cost = demand["weight"].to_numpy(), sites["cost"].to_numpy()
+        fixed = list(np.flatnonzero(sites["status"] == "fixed"))
+        free = np.flatnonzero(sites["status"] != "fixed")
+        best = max(
+            served_oracle(w, dist, RADIUS, CAPACITY, fixed + list(s))
+            for s in subsets(free)
+            if cost[list(s)].sum() <= 4
+        )
+        cands, existing = split(sites)
+        std = Standard(distance_m=RADIUS)
+        sol = solve(demand, cands, std, model="mclp", budget=4, existing=existing)
+        assert sol.objective == pytest.approx(best, rel=1e-6) and sol.sites["cost"].sum() <= 4
+        # closable: the existing site competes for the 2 places like any candidate
+        best = max(
+            served_oracle(w, dist, RADIUS, CAPACITY, list(s))
+            for s in subsets(np.arange(len(sites)), 2)
+        )
+        redesign = solve(
+            demand,
+            cands,
+            std,
+            model="mclp",
+            p=2,
+            existing=existing.drop(columns="status"),
+            existing_mode="closable",
+        )
+        assert redesign.objective == pytest.approx(best, rel=1e-6)
+
     def test_unlimited_capacity_equals_uncapacitated(self):
         demand, sites, _ = make_instance(5, n=40, m=15, n_fixed=2, span=0.4)
         cands, existing = split(sites)
