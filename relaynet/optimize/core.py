@@ -99,7 +99,7 @@ def _nearest_service(cov: SparseCoverage, fixed, is_open, weight):
     return best, best_d, before, after, assigned, new_w
 
 
-def _capacitated_service(mm, values, inst, cov: SparseCoverage, lp_solve):
+def _capacitated_service(mm, values, inst, cov: SparseCoverage, is_open, lp_solve):
     """Capacitated service from the solution's assignment; "before" is the most weight the
     fixed sites can serve within their capacities (an LP).
 
@@ -120,11 +120,19 @@ def _capacitated_service(mm, values, inst, cov: SparseCoverage, lp_solve):
     gained = np.maximum(0.0, after.share - before) * inst.weight
     part = frac / np.maximum(after.share[rows], 1e-12)
     new_w = np.bincount(sites, weights=gained[rows] * part, minlength=m)
-    best = after.main_site
+    best = after.main_site.copy()
+    share_after = after.share.copy()
+    # weightless points load no site: served when an open site is within reach
+    free_ride = (inst.weight == 0) & (best < 0)
+    if free_ride.any():
+        nearest, _ = _nearest_open(cov, is_open)
+        best[free_ride] = nearest[free_ride]
+        share_after[free_ride] = (nearest[free_ride] >= 0).astype(float)
+        before[free_ride] = (cov.count_open(inst.fixed) > 0)[free_ride].astype(float)
     best_d = np.full(n, np.nan)
     has = best >= 0
     best_d[has] = np.asarray(cov.matrix[np.flatnonzero(has), best[has]]).ravel()
-    return best, best_d, before, after.share, after.site_weight, new_w
+    return best, best_d, before, share_after, after.site_weight, new_w
 
 
 def _nearest_open(cov: SparseCoverage, is_open: np.ndarray):
@@ -380,7 +388,7 @@ def solve(
     is_open = fixed | chosen
 
     if is_capacitated:
-        served = _capacitated_service(mm, values, inst, cov, lp_solve)
+        served = _capacitated_service(mm, values, inst, cov, is_open, lp_solve)
     else:
         served = _nearest_service(cov, fixed, is_open, weight)
     best, best_d, share_before, share_after, assigned, new_w = served
