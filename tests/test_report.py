@@ -256,6 +256,8 @@ class TestCli:
         from relaynet.cli.report import report as command
 
         pts, dem = lozere_inputs(tmp_path / "in", bad_rows=False)
+        # a capacity column of unknown unit does not make the report's model capacitated
+        pd.read_csv(pts).assign(capacity=1.0).to_csv(pts, index=False)
         out = tmp_path / "r"
         args = [
             "--points",
@@ -282,6 +284,7 @@ class TestCli:
         assert len(sites) == 3 == kpis["n_sites"]
         gain = kpis["covered_weight_after"] - kpis["covered_weight_before"]
         assert sites["new_weight"].sum() == pytest.approx(gain)
+        assert "load" not in sites.columns and kpis["covered_weight_before"] > 10_000
         assert "Proposed sites (mclp, 3 sites)" in (out / "index.html").read_text()
         assert "Proposed sites (3)" in (out / "map.html").read_text()
 

@@ -228,6 +228,11 @@ def optimize(
     }
     with atomic_path(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, default=float))
+    if sol.stats.get("capacitated"):
+        click.echo(
+            f"capacitated: {sol.stats['capacitated_sites']} site(s) in reach have a capacity; "
+            f"load = {demand_rate:g} × demand weight"
+        )
     click.echo(sol.summary())
     echo_table(kpi)
     click.echo(f"\nwritten to {out}/")

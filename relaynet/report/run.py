@@ -381,10 +381,17 @@ def _version() -> str:
 
 
 def _optimize(demand, points, assessment, standard, model, p, time_limit, base):
-    """New sites among the demand places, existing (eligible) points kept open."""
+    """New sites among the demand places, existing (eligible) points kept open.
+
+    Uncapacitated: a ``capacity`` column in the points file is ignored here (its unit is
+    not known to the report); ``relaynet optimize --demand-rate`` takes capacities.
+    """
+    import numpy as np
+
     from ..optimize import candidates_from_demand, solve
 
     existing = points if base is None else points.loc[base.mask(points)]
+    existing = existing.assign(capacity=np.nan)
     candidates = candidates_from_demand(demand)
     return solve(
         demand,
