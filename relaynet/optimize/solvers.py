@@ -326,25 +326,7 @@ def _run_highspy(model, time_limit, gap, start, threads, options=None) -> RawRes
             options = BIG_MODEL_OPTIONS
         for key, value in (options or {}).items():
             h.setOptionValue(key, value)
-        A = model.A
-        inf = highspy.kHighsInf
-        status = h.passModel(
-            int(model.n_cols),
-            int(A.shape[0]),
-            int(A.nnz),
-            2,
-            int(model.sense),
-            0.0,
-            model.cost.astype(float),
-            model.lb.astype(float),
-            model.ub.astype(float),
-            np.where(np.isfinite(model.row_lb), model.row_lb, -inf).astype(float),
-            np.where(np.isfinite(model.row_ub), model.row_ub, inf).astype(float),
-            A.indptr.astype(np.int32),
-            A.indices.astype(np.int32),
-            A.data.astype(float),
-            model.integer.astype(np.int32),
-        )
+        status = _pass_model(h, model, model.integer)
         if status == highspy.HighsStatus.kError:
             raise SolverError("HiGHS rejected the model")
         if start is not None:
@@ -405,25 +387,7 @@ def solve_relaxation(
             h.setOptionValue("threads", int(threads))
         if model.A.nnz > BIG_MODEL_NNZ:
             h.setOptionValue("solver", "ipm")
-        A = model.A
-        inf = highspy.kHighsInf
-        h.passModel(
-            int(model.n_cols),
-            int(A.shape[0]),
-            int(A.nnz),
-            2,
-            int(model.sense),
-            0.0,
-            model.cost.astype(float),
-            model.lb.astype(float),
-            model.ub.astype(float),
-            np.where(np.isfinite(model.row_lb), model.row_lb, -inf).astype(float),
-            np.where(np.isfinite(model.row_ub), model.row_ub, inf).astype(float),
-            A.indptr.astype(np.int32),
-            A.indices.astype(np.int32),
-            A.data.astype(float),
-            np.zeros(model.n_cols, dtype=np.int32),  # continuous: the relaxation
-        )
+        _pass_model(h, model, np.zeros(model.n_cols, dtype=bool))  # the relaxation
         h.run()
         text = _read(log_path)
     finally:
@@ -432,3 +396,29 @@ def solve_relaxation(
         return None, float("nan"), text
     values = np.asarray(h.getSolution().col_value, dtype=float)
     return values, float(h.getInfo().objective_function_value), text
+
+
+def _pass_model(h, model: MatrixModel, integer: np.ndarray):
+    """Give ``model``'s arrays to the ``highspy.Highs`` instance ``h`` in one call
+    (``integer`` marks the integer columns); returns HiGHS's status."""
+    import highspy
+
+    A = model.A
+    inf = highspy.kHighsInf
+    return h.passModel(
+        int(model.n_cols),
+        int(A.shape[0]),
+        int(A.nnz),
+        2,  # CSR rows
+        int(model.sense),
+        0.0,
+        model.cost.astype(float),
+        model.lb.astype(float),
+        model.ub.astype(float),
+        np.where(np.isfinite(model.row_lb), model.row_lb, -inf).astype(float),
+        np.where(np.isfinite(model.row_ub), model.row_ub, inf).astype(float),
+        A.indptr.astype(np.int32),
+        A.indices.astype(np.int32),
+        A.data.astype(float),
+        integer.astype(np.int32),
+    )
