@@ -1,19 +1,25 @@
 """HTML pieces of the maps: escaping, colours, icons, popups and the legend.
 
-Every value that comes from data goes through :func:`esc` (``html.escape`` with quotes)
-before it is put into HTML; nothing here trusts a name, an address or a network.
+Every value that comes from data goes through :func:`esc` before it is put into HTML;
+nothing here trusts a name, an address or a network. ``esc`` also turns ``{`` and ``}``
+into character references: branca compiles the HTML that folium's elements render as a
+Jinja template a second time, so a ``{{ … }}`` left in data text would be *executed* when
+the map is written (see :mod:`relaynet.maps._layers` for the JSON side).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
+import re
 
 import folium
 import numpy as np
 import pandas as pd
 from branca.element import MacroElement
-from folium.template import Template
+from folium.template import Environment, Template
+from markupsafe import Markup
 
 AWESOME_HEX: dict[str, str] = {
     "red": "#d63e2a",
@@ -92,11 +98,45 @@ CSS = """
 """
 
 
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
 def esc(value: object) -> str:
-    """Text for HTML: ``""`` for missing values, else ``html.escape(str(value))``."""
+    """Text for HTML: ``""`` for missing values, else ``html.escape(str(value))`` with the
+    braces as character references (``{`` → ``&#123;``), so no Jinja delimiter survives."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).translate(_BRACES)
+
+
+_JINJA_OPENER = re.compile(r"\{(?=[{%#])")
+_JSON_HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
+
+
+def page_json(value: object) -> Markup:
+    """``value`` as JSON that is safe inside a ``<script>`` block of a folium page.
+
+    Like Jinja's ``tojson`` (``<``, ``>``, ``&`` and ``'`` as ``\\u`` escapes, so no string
+    can close the script), and every ``{`` that opens a Jinja delimiter (``{{``, ``{%``,
+    ``{#``) written ``\\u007b``: branca compiles a rendered element again as a template,
+    and in compact JSON such a ``{`` can only stand inside a string, where ``\\u007b`` is
+    the same character. Keys are sorted, so identical data give identical pages.
+    """
+    text = json.dumps(value, sort_keys=True).translate(_JSON_HTML)
+    return Markup(_JINJA_OPENER.sub(r"\\u007b", text))
+
+
+class _DataEnvironment(Environment):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["tojson"] = page_json
+
+
+class DataTemplate(Template):
+    """A folium template whose ``tojson`` filter is :func:`page_json`: templates of layers
+    that carry data text use it, never the stock ``tojson``."""
+
+    environment_class = _DataEnvironment
 
 
 def label(token: object) -> str:
@@ -165,7 +205,7 @@ def status_lines(when: pd.Timestamp) -> list[str]:
 class Legend(MacroElement):
     """A fixed legend box: sections of (swatch colour, escaped label, shape) entries."""
 
-    _template = Template(
+    _template = DataTemplate(
         """
         {% macro html(this, kwargs) %}
         <div class="rn-legend" id="{{ this.get_name() }}">{{ this.body }}</div>

@@ -3,16 +3,19 @@ objects in the browser: thousands of points stay smooth and the HTML stays small
 
 Every text these layers show (popups, tooltips, marker titles) is either HTML escaped in
 Python before it gets here (popups, tooltips) or assigned as a DOM property by Leaflet
-(marker ``title``), never parsed as HTML. The data reach the page through Jinja's
-``tojson``, which also escapes ``<``, ``>``, ``&`` and ``'`` so no string can close the
-``<script>`` block.
+(marker ``title``), never parsed as HTML. The data reach the page through
+:func:`relaynet.maps._html.page_json` (the ``tojson`` of :class:`DataTemplate`), which
+escapes ``<``, ``>``, ``&`` and ``'`` so no string can close the ``<script>`` block, and
+every ``{`` that could open a Jinja delimiter, because branca compiles rendered output as
+a template a second time.
 """
 
 from __future__ import annotations
 
 from folium.map import Layer
 from folium.plugins import MarkerCluster
-from folium.template import Template
+
+from ._html import DataTemplate
 
 
 class PointClusterLayer(MarkerCluster):
@@ -44,7 +47,7 @@ class PointClusterLayer(MarkerCluster):
         ``False`` puts the markers in a plain feature group instead of a cluster.
     """
 
-    _template = Template(
+    _template = DataTemplate(
         """
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = (function(){
@@ -153,7 +156,7 @@ class GeoLayer(Layer):
         Layer name shown in the layer control (escaped HTML).
     """
 
-    _template = Template(
+    _template = DataTemplate(
         """
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = (function(){
@@ -201,7 +204,7 @@ class CircleLayer(Layer):
         Layer name shown in the layer control (escaped HTML).
     """
 
-    _template = Template(
+    _template = DataTemplate(
         """
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = (function(){
