@@ -10,7 +10,10 @@ always equals the number of rows read.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import math
 import os
 import re
 import tempfile
@@ -499,6 +502,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(_neutralise_cell)
+    # headers too: input column names are data (``=HYPERLINK(...)`` as a column name)
+    out.columns = [_neutralise_cell(str(c)) for c in out.columns]
     return out
 
 
@@ -520,7 +525,41 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
-    """Write a GeoDataFrame as GeoJSON (EPSG:4326) atomically."""
+    """Write a GeoDataFrame as GeoJSON (EPSG:4326) atomically; the collection's ``name`` is
+    the target's stem (never the temporary file's), so identical data give identical bytes."""
+    path = Path(path)
     with atomic_path(path) as tmp:
-        frame.to_crs(CRS).to_file(tmp, driver="GeoJSON")
+        frame.to_crs(CRS).to_file(tmp, driver="GeoJSON", layer=path.stem)
+    return path
+
+
+def json_ready(value):
+    """``value`` with numpy scalars as Python numbers, NaN/±inf as ``None`` (strict JSON has
+    no such numbers; ``None`` reads as "not available"), dates as ISO text, sets sorted."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(json_ready(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return [json_ready(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def write_json(data, path: str | os.PathLike) -> Path:
+    """Write ``data`` as strict UTF-8 JSON (see :func:`json_ready`), indented, atomically."""
+    text = json.dumps(json_ready(data), indent=2, ensure_ascii=False, allow_nan=False)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
     return Path(path)

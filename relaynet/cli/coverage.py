@@ -21,7 +21,7 @@ from ..coverage import (
 from ..coverage.kpis import kpi_dict
 from ..distributed.cli import engine_options
 from ..errors import ParameterError
-from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson
+from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson, write_json
 from ..standard import Standard
 from ._common import echo_table, eligibility_options, library_errors
 
@@ -214,8 +214,7 @@ def coverage(
     if demand_path is None and points_path is None:
         comparison = published_comparison(assessment, threshold=threshold)
         summary["published_comparison"] = json.loads(comparison.to_json(orient="records"))
-    with atomic_path(out / "kpis.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_json(summary, out / "kpis.json")
     bar.close()
     if quiet:
         return
@@ -333,8 +332,7 @@ def _coverage_on_dask(
         "passing": int(compliance["passes"].sum()),
         "failing": compliance.loc[~compliance["passes"], area].astype(str).tolist(),
     }
-    with atomic_path(out / "kpis.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_json(summary, out / "kpis.json")
     if not quiet:
         overall = result.kpis.iloc[0]
         click.echo(

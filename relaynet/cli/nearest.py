@@ -14,7 +14,7 @@ from .. import datasets, hours
 from ..distributed.cli import engine_options
 from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..io import load_demand, load_points, write_csv, write_geojson
+from ..io import load_demand, load_points, neutralise_formulas, write_csv, write_geojson
 from ..nearest import Locator
 from ..places import resolve_place
 from ._common import echo_table, eligibility_options, library_errors
@@ -159,7 +159,7 @@ def _emit_csv(access: pd.DataFrame, output: str | None) -> None:
         write_csv(access, output)
         click.echo(f"{len(access)} rows written to {output}", err=True)
     else:
-        access.to_csv(sys.stdout, index=False)
+        neutralise_formulas(access).to_csv(sys.stdout, index=False)
 
 
 def _emit_geojson(access: pd.DataFrame, points: gpd.GeoDataFrame, output: str | None) -> None:

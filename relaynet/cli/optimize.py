@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import click
 
 from ..errors import ParameterError
-from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson
+from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson, write_json
 from ..optimize import (
     MODELS,
     candidates_from_demand,
@@ -226,8 +225,8 @@ def optimize(
         "standard": std.label,
         "stats": sol.stats,
     }
-    with atomic_path(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, default=float))
+    # a bound or gap that is not known (time limit before any bound) is null, not Infinity
+    write_json(summary, out / "summary.json")
     if sol.stats.get("capacitated"):
         click.echo(
             f"capacitated: {sol.stats['capacitated_sites']} site(s) in reach have a capacity; "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import platform
@@ -23,7 +22,7 @@ from tqdm import tqdm
 
 from ..eligibility import Eligibility
 from ..errors import InputError, ParameterError
-from ..io import load_demand, load_points, write_csv, write_geojson
+from ..io import load_demand, load_points, write_csv, write_geojson, write_json
 from ..standard import Standard
 from .folder import report_folder
 
@@ -124,34 +123,6 @@ def _area_column(by: str, demand: gpd.GeoDataFrame) -> str:
     raise ParameterError(
         f"by={by!r}: demand has no such column; columns are {list(demand.columns)}"
     )
-
-
-def _json_default(value):
-    if isinstance(value, np.integer | np.floating | np.bool_):
-        return value.item()
-    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, frozenset | set | tuple):
-        return sorted(map(str, value))
-    return str(value)
-
-
-def _write_json(data: dict, path: Path) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
-
-
-def _clean(value):
-    """NaN/inf → None recursively, so kpis.json stays valid JSON."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return None
-    return value
 
 
 def write_report(
@@ -315,7 +286,7 @@ def write_report(
                 kpis["optimization"] = _solution_summary(solution)
             if published is not None:
                 kpis["published_comparison"] = published.to_dict("records")
-            _write_json(_clean(kpis), tmp / "kpis.json")
+            write_json(kpis, tmp / "kpis.json")
             index = render_index(
                 assessment=assessment,
                 compliance=compliance,
@@ -359,7 +330,7 @@ def write_report(
                 "exit_code": 1 if len(rejected) else 0,
                 "files": sorted([*REPORT_FILES, *(["sites.csv"] if solution is not None else [])]),
             }
-            _write_json(run, tmp / "run.json")
+            write_json(run, tmp / "run.json")
         bar.update(1)
     finally:
         bar.close()
@@ -386,7 +357,6 @@ def _optimize(demand, points, assessment, standard, model, p, time_limit, base):
     Uncapacitated: a ``capacity`` column in the points file is ignored here (its unit is
     not known to the report); ``relaynet optimize --demand-rate`` takes capacities.
     """
-    import numpy as np
 
     from ..optimize import candidates_from_demand, solve
 
