@@ -42,9 +42,12 @@ class Standard:
     @classmethod
     def parse(cls, text: str) -> Standard:
         """Build a standard from ``"5km"``, ``"800m"``, ``"20min"``, ``"1200s"`` or
-        ``"5km|20min"`` / ``"5km&20min"`` (either / both)."""
+        ``"5km|20min"`` / ``"5km&20min"`` (either / both).
+
+        At most one distance and one time: ``"5km|6km"`` raises :class:`ParameterError`.
+        """
         distance_m = drive_s = None
-        combine = "all" if "&" in text else "any"
+        combine = "all" if re.search(r"&| and ", text.lower()) else "any"
         for part in re.split(r"[|&,+]| or | and ", text.strip().lower()):
             part = part.strip()
             match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*(km|m|min|mn|s|h)", part)
@@ -55,8 +58,18 @@ class Standard:
                 )
             value, unit = float(match.group(1)), match.group(2)
             if unit in ("km", "m"):
+                if distance_m is not None:
+                    raise ParameterError(
+                        f"standard {text!r} gives two distances: give one distance and/or "
+                        "one time, e.g. '5km|20min'"
+                    )
                 distance_m = value * (1000 if unit == "km" else 1)
             else:
+                if drive_s is not None:
+                    raise ParameterError(
+                        f"standard {text!r} gives two times: give one distance and/or "
+                        "one time, e.g. '5km|20min'"
+                    )
                 drive_s = value * {"min": 60, "mn": 60, "s": 1, "h": 3600}[unit]
         return cls(distance_m=distance_m, drive_s=drive_s, combine=combine)
 
@@ -69,3 +82,24 @@ class Standard:
         if self.drive_s is not None:
             parts.append(f"{self.drive_s / 60:g} min")
         return (" or " if self.combine == "any" else " and ").join(parts)
+
+    def to_dict(self) -> dict:
+        """JSON form: ``label``, ``distance_m`` (metres), ``drive_s`` (seconds), ``combine``
+        (the one serialisation used by every ``kpis.json``, ``run.json`` and summary)."""
+        return {
+            "label": self.label,
+            "distance_m": self.distance_m,
+            "drive_s": self.drive_s,
+            "combine": self.combine,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Standard:
+        """The standard written by :meth:`to_dict` (``label`` is ignored)."""
+        if not isinstance(data, dict):
+            raise ParameterError(f"Standard.from_dict expects a dict, got {type(data).__name__}")
+        return cls(
+            distance_m=data.get("distance_m"),
+            drive_s=data.get("drive_s"),
+            combine=data.get("combine", "any"),
+        )
