@@ -10,9 +10,15 @@ A criterion on a value the data does not give is *unknown*, never silently satis
 * hours missing/unparseable: excluded from hour criteria unless ``unknown_hours="include"``;
 * other attributes (services, parcel limits, rating, parking, step-free, capacity) with a
   missing value (NaN/NA/empty): excluded unless ``unknown_attributes="include"``;
-* a column absent from the points altogether: every point is unknown for it, and a
-  :class:`UserWarning` says so (the canonical loaders always create the columns, so this
-  only happens with hand-built tables).
+* an optional attribute column (``rating``, ``parking`` …) absent from the points
+  altogether: every point is unknown for it, and a :class:`UserWarning` says so (the
+  canonical loaders always create the columns, so this only happens with hand-built
+  tables);
+* an ``opening_hours``, ``services``, ``kind`` or ``network`` column absent under a filter
+  that needs it: :class:`ParameterError` naming the column and the filter.
+
+``services`` may hold the canonical ``';'``-joined text (``"pickup;returns"``) or Python
+sets, lists or tuples of names (hand-built tables).
 
 :meth:`Eligibility.report` counts, per criterion, the points that pass, fail and are unknown.
 """
@@ -39,6 +45,7 @@ from .schema import (
     normalize_token,
 )
 
+_HOUR_CRITERIA = ("open_at", "open_during", "min_weekly_hours")
 _DAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 _WINDOW = re.compile(
     r"^\s*(?P<day>[A-Za-z]{2}|\d{4}-\d{2}-\d{2})\s+"
@@ -68,6 +75,26 @@ def _tokens(
     if bad:
         raise ParameterError(f"{what}: unknown value(s) {bad}; expected some of {list(known)}")
     return frozenset(out)
+
+
+def _services_text(values: pd.Series) -> pd.Series:
+    """A services column as ``';'``-joined text: strings kept, sets/lists/tuples joined.
+
+    Missing values and empty collections become ``""`` (unknown).
+    """
+
+    def join(value) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, set | frozenset | list | tuple | np.ndarray):
+            return ";".join(str(item) for item in value if not _is_missing(item))
+        return "" if _is_missing(value) else str(value)
+
+    return values.astype(object).map(join).astype(str)
+
+
+def _is_missing(value) -> bool:
+    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
 
 
 def _number(value, name: str, *, minimum: float = 0.0) -> float | None:
@@ -276,11 +303,9 @@ class Eligibility:
         """Yield ``(criterion, passes, unknown)`` boolean arrays for every set criterion."""
         n = len(points)
         sched = None
-        if (
-            self.open_at is not None
-            or self.open_during is not None
-            or (self.min_weekly_hours is not None)
-        ):
+        hour_criteria = [name for name in _HOUR_CRITERIA if getattr(self, name) is not None]
+        if hour_criteria:
+            self._required(points, "opening_hours", hour_criteria[0])
             sched = hours.Schedules(points, country=self.country)
             unknown = ~sched.known
         if self.open_at is not None:
@@ -292,24 +317,17 @@ class Eligibility:
             weekly = summary["weekly_hours"].to_numpy(float)
             yield "min_weekly_hours", np.nan_to_num(weekly) >= self.min_weekly_hours, unknown
         if self.services:
-            text = self._column(points, "services")
-            if text is None:
-                yield "services", np.zeros(n, bool), np.ones(n, bool)
-            else:
-                text = text.astype(object).where(text.notna(), "").astype(str)
-                padded = ";" + text.str.replace(" ", "", regex=False) + ";"
-                ok = np.ones(n, bool)
-                for service in self.services:
-                    ok &= padded.str.contains(f";{service};", regex=False).to_numpy(bool)
-                yield "services", ok, (text.str.strip() == "").to_numpy(bool)
+            text = _services_text(self._required(points, "services", "services"))
+            padded = ";" + text.str.replace(" ", "", regex=False).str.lower() + ";"
+            ok = np.ones(n, bool)
+            for service in self.services:
+                ok &= padded.str.contains(f";{service};", regex=False).to_numpy(bool)
+            yield "services", ok, (text.str.strip() == "").to_numpy(bool)
         for name, column in (("kinds", "kind"), ("networks", "network")):
             allowed = getattr(self, name)
             if allowed:
-                values = self._column(points, column)
-                if values is None:
-                    yield name, np.zeros(n, bool), np.ones(n, bool)
-                else:
-                    yield name, values.isin(list(allowed)).to_numpy(bool), values.isna().to_numpy()
+                values = self._required(points, column, name)
+                yield name, values.isin(list(allowed)).to_numpy(bool), values.isna().to_numpy()
         for name, column in (
             ("parcel_weight_kg", "max_weight_kg"),
             ("parcel_length_cm", "max_length_cm"),
@@ -347,6 +365,16 @@ class Eligibility:
         return np.where(unknown, False, numbers >= threshold), unknown
 
     @staticmethod
+    def _required(points: pd.DataFrame, column: str, criterion: str) -> pd.Series:
+        """The ``column`` a criterion cannot do without; ParameterError when absent."""
+        if column not in points.columns:
+            raise ParameterError(
+                f"points have no {column!r} column, needed by the {criterion!r} filter "
+                f"(columns: {list(points.columns)[:12]})"
+            )
+        return points[column]
+
+    @staticmethod
     def _column(points: pd.DataFrame, column: str) -> pd.Series | None:
         if column not in points.columns:
             warnings.warn(
@@ -358,8 +386,7 @@ class Eligibility:
         return points[column]
 
     def _include(self, criterion: str) -> bool:
-        hour_criteria = ("open_at", "open_during", "min_weekly_hours")
-        policy = self.unknown_hours if criterion in hour_criteria else self.unknown_attributes
+        policy = self.unknown_hours if criterion in _HOUR_CRITERIA else self.unknown_attributes
         return policy == "include"
 
     def mask(self, points: pd.DataFrame) -> np.ndarray:
@@ -437,9 +464,9 @@ class Eligibility:
         if not parts:
             return "all points"
         names = self._names()
-        if {"open_at", "open_during", "min_weekly_hours"} & set(names):
+        if set(_HOUR_CRITERIA) & set(names):
             parts.append(f"unknown hours {self.unknown_hours}d")
-        if set(names) - {"open_at", "open_during", "min_weekly_hours"}:
+        if set(names) - set(_HOUR_CRITERIA):
             parts.append(f"unknown attributes {self.unknown_attributes}d")
         return "; ".join(parts)
 
