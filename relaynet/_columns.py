@@ -118,7 +118,8 @@ def map_columns(
     ``explicit`` maps input names (exact) to canonical names and wins over aliases. Each
     canonical name is taken by the first matching input column in alias order; other
     columns keep their normalized spelling (``"Précision du géocodage"`` →
-    ``"precision_du_geocodage"``).
+    ``"precision_du_geocodage"``), numbered when two normalize alike (``"Note!"`` and
+    ``"note?"`` → ``"note"``, ``"note_2"``). Time is linear in the number of columns.
     """
     explicit = dict(explicit or {})
     result: dict[str, str] = {}
@@ -126,24 +127,31 @@ def map_columns(
     for column in columns:
         if column in explicit:
             result[column] = explicit[column]
-    normalized = {c: normalize_token(c) for c in columns if c not in result}
+    by_name: dict[str, list[str]] = {}
+    for column in columns:
+        if column not in result:
+            by_name.setdefault(normalize_token(column), []).append(column)
     for canonical, names in aliases.items():
         if canonical in taken:
             continue
-        for name in names:
-            match = next((c for c, n in normalized.items() if n == name and c not in result), None)
-            if match is not None:
-                result[match] = canonical
-                taken.add(canonical)
-                break
+        match = next((by_name[n][0] for n in names if by_name.get(n)), None)
+        if match is not None:
+            result[match] = canonical
+            taken.add(canonical)
+            by_name[normalize_token(match)].pop(0)
     used = set(result.values())
-    for column, norm in normalized.items():
-        if column not in result:
-            name = norm or "column"
-            while name in used:
-                name += "_"
-            result[column] = name
-            used.add(name)
+    suffixes: dict[str, int] = {}
+    for column in columns:
+        if column in result:
+            continue
+        base = normalize_token(column) or "column"
+        name, k = base, suffixes.get(base, 1)
+        while name in used:
+            k += 1
+            name = f"{base}_{k}"
+        suffixes[base] = k
+        result[column] = name
+        used.add(name)
     return result
 
 

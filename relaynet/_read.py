@@ -7,9 +7,14 @@ the file itself (exists, readable, not empty, known format, CRS stated).
 from __future__ import annotations
 
 import csv
+import gzip
 import io as _stdio
 import os
+import re
+import threading
 import warnings
+import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +31,26 @@ PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf")
 _DELIMITERS = (";", ",", "\t", "|")
 
+MAX_CELL_CHARS = 131_072
+"""Longest cell accepted in delimited text, in characters (128 Ki); longer cells reject their
+row ("cell longer than …") instead of making the whole file unreadable."""
+
+_FIELD_LIMIT_LOCK = threading.Lock()
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """``text`` as one printable line for an error message: control characters and line
+    breaks become single spaces, runs of spaces collapse, and more than ``limit``
+    characters are cut with ``"…"``.
+
+    Library messages (pyarrow, GDAL, zlib, libosmium) can span lines or carry control bytes
+    copied from the file; every :class:`~relaynet.errors.InputError` about reading a file
+    passes them through this function.
+    """
+    line = " ".join(_UNPRINTABLE.sub(" ", str(text)).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
 
 @dataclass
 class RawTable:
@@ -34,6 +59,9 @@ class RawTable:
     ``frame`` holds the input columns; ``row_numbers`` the source line (CSV: 1-based line
     in the file, the header being line 1) or record number (other formats, 1-based);
     ``geometry`` the geometries when the file has them (already in EPSG:4326), else None.
+    Delimited text also gives ``cells_per_row`` (fields found on each row, before padding
+    or cutting to the header's width) and ``long_cells`` (per row, the first column whose
+    cell was longer than :data:`MAX_CELL_CHARS` and cut to that length, else None).
     """
 
     frame: pd.DataFrame
@@ -41,6 +69,8 @@ class RawTable:
     geometry: gpd.GeoSeries | None
     source: str
     row_label: str = "line"
+    cells_per_row: np.ndarray | None = None
+    long_cells: list[str | None] | None = None
 
 
 def suffix_of(path: Path) -> str:
@@ -77,12 +107,10 @@ def read_raw(path: str | os.PathLike, *, layer: str | None = None, crs=None) -> 
 def _decode(path: Path) -> str:
     data = path.read_bytes()
     if path.name.lower().endswith(".gz"):
-        import gzip
-
         try:
             data = gzip.decompress(data)
-        except OSError as exc:
-            raise InputError(f"{path}: not a valid gzip file ({exc})") from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{path}: truncated or corrupt gzip file ({one_line(exc)})") from None
     if b"\x00" in data[:4096]:
         raise InputError(f"{path}: looks like a binary file, expected delimited text (CSV)")
     for encoding in ("utf-8-sig", "cp1252"):
@@ -91,6 +119,41 @@ def _decode(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     return data.decode("latin-1")
+
+
+def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Records of delimited ``text`` and the line each starts on (quoted newlines counted).
+
+    The csv module's field size limit (process-wide, 128 KiB by default) is raised for the
+    duration of the read, so that a long cell is one bad row, not an unreadable file.
+    """
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, min(len(text) + 1, 2**31 - 1)))
+        try:
+            reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
+            start = 1
+            for row in reader:
+                rows.append(row)
+                starts.append(start)
+                start = reader.line_num + 1
+        finally:
+            csv.field_size_limit(previous)
+    return rows, starts
+
+
+def _cut_long_cells(body: list[list[str]], names: list[str]) -> list[str | None]:
+    """Cut cells longer than :data:`MAX_CELL_CHARS` in place; per row, the first such column."""
+    long_cells: list[str | None] = [None] * len(body)
+    for i, row in enumerate(body):
+        for j, cell in enumerate(row):
+            if len(cell) > MAX_CELL_CHARS:
+                row[j] = cell[:MAX_CELL_CHARS]
+                if long_cells[i] is None:
+                    long_cells[i] = names[j] if j < len(names) else f"field {j + 1}"
+    return long_cells
 
 
 def _read_csv(path: Path) -> RawTable:
@@ -106,22 +169,18 @@ def _read_csv(path: Path) -> RawTable:
             "a delimited file with a header row"
         )
     try:
-        reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
-        rows = list(reader)
+        rows, line_numbers = _records(text, delimiter)
     except csv.Error as exc:
-        raise InputError(f"{path}: cannot parse as delimited text ({exc})") from None
-    # Row numbers: physical line where each record starts (quoted newlines counted).
-    line_numbers = []
-    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    for _ in reader:
-        line_numbers.append(start)
-        start = reader.line_num + 1
-    while rows and not any(cell.strip() for cell in rows[0]):
-        rows.pop(0)
-        line_numbers.pop(0)
-    header_row, body = rows[0], rows[1:]
-    numbers = line_numbers[1:]
+        raise InputError(f"{path}: cannot parse as delimited text ({one_line(exc)})") from None
+    # The header is the first line with a non-blank cell.
+    first = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
+    if first is None:
+        raise InputError(
+            f"{path}: no header row: every line is empty or only delimiters, expected a "
+            "header and data rows"
+        )
+    header_row, body = rows[first], rows[first + 1 :]
+    numbers = line_numbers[first + 1 :]
     # Empty lines at the end are not rows; any other line (even ";;;") is a row and is
     # accepted or rejected like the others.
     while body and not body[-1]:
@@ -130,14 +189,24 @@ def _read_csv(path: Path) -> RawTable:
     if not body:
         raise InputError(f"{path}: has a header but no data rows")
     names = [h.strip() for h in header_row]
-    if len(set(names)) != len(names):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        raise InputError(f"{path}: duplicate column names {dupes}")
+    dupes = sorted(n for n, count in Counter(names).items() if count > 1)
+    if dupes:
+        raise InputError(f"{path}: duplicate column names {dupes[:20]}")
+    if any(len(n) > MAX_CELL_CHARS for n in names):
+        raise InputError(f"{path}: a column name is longer than {MAX_CELL_CHARS} characters")
+    long_cells = _cut_long_cells(body, names)
     width = len(names)
     fixed = [(r + [""] * width)[:width] if len(r) != width else r for r in body]
     frame = pd.DataFrame(fixed, columns=names, dtype=object)
-    frame["__ncells__"] = [len(r) for r in body]
-    return RawTable(frame, np.asarray(numbers, dtype=np.int64), None, str(path), "line")
+    return RawTable(
+        frame,
+        np.asarray(numbers, dtype=np.int64),
+        None,
+        str(path),
+        "line",
+        cells_per_row=np.asarray([len(r) for r in body], dtype=np.int64),
+        long_cells=long_cells,
+    )
 
 
 def _to_wgs84(geoms: gpd.GeoSeries, path: Path, crs) -> gpd.GeoSeries:
@@ -151,7 +220,7 @@ def _to_wgs84(geoms: gpd.GeoSeries, path: Path, crs) -> gpd.GeoSeries:
         return geoms.to_crs(4326)
     except pyproj.exceptions.CRSError as exc:
         raise InputError(
-            f"{path}: cannot reproject from {geoms.crs} to EPSG:4326 ({exc})"
+            f"{path}: cannot reproject from {geoms.crs} to EPSG:4326 ({one_line(exc)})"
         ) from None
 
 
@@ -171,8 +240,8 @@ def _read_geo(path: Path, layer: str | None, crs) -> RawTable:
             warnings.simplefilter("ignore")
             gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: cannot read as a geographic file ({first})") from None
+        detail = one_line(exc) or type(exc).__name__
+        raise InputError(f"{path}: cannot read as a geographic file ({detail})") from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         raise InputError(f"{path}: has no geometry column")
     if gdf.crs is None and suffix_of(path) in (".geojson", ".json"):
@@ -188,11 +257,11 @@ def _read_parquet(path: Path, crs) -> RawTable:
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:
-            raise InputError(f"{path}: cannot read as Parquet ({exc})") from None
+            raise InputError(f"{path}: cannot read as Parquet ({one_line(exc)})") from None
         if len(frame) == 0:
             raise InputError(f"{path}: has no rows") from None
         numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
         return RawTable(frame.astype(object), numbers, None, str(path), "record")
     except Exception as exc:
-        raise InputError(f"{path}: cannot read as GeoParquet ({exc})") from None
+        raise InputError(f"{path}: cannot read as GeoParquet ({one_line(exc)})") from None
     return _from_geodataframe(gdf, path, crs)

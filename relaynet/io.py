@@ -6,6 +6,12 @@ DataFrame with one row per unusable input row: ``row`` (source line for delimite
 header = line 1; record number, 1-based, for other formats), ``reason`` (every problem of
 that row, ``"; "``-joined) and the row's original cells. ``len(accepted) + len(rejected)``
 always equals the number of rows read.
+
+Wide inputs are bounded: besides the columns the schema uses (canonical columns under any
+known spelling, coordinates, per-day hour columns, and those named in ``columns=``), only
+the first :data:`MAX_EXTRA_COLUMNS` other columns are kept, in accepted and rejected rows
+alike; the rest are dropped with one warning naming how many. Delimited text cells longer
+than :data:`~relaynet._read.MAX_CELL_CHARS` characters reject their row.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import math
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +44,7 @@ from ._columns import (
     find_column,
     map_columns,
 )
-from ._read import OSM_SUFFIXES, RawTable, read_raw, suffix_of
+from ._read import MAX_CELL_CHARS, OSM_SUFFIXES, RawTable, read_raw, suffix_of
 from .errors import InputError
 from .hours_columns import days_to_osm, find_day_columns, parse_day_value
 from .schema import (
@@ -55,6 +62,12 @@ from .schema import (
 log = logging.getLogger(__name__)
 
 REJECTED_COLUMNS = ("row", "reason")
+
+MAX_EXTRA_COLUMNS = 200
+"""Input columns kept besides those the schema uses; further ones are dropped with a warning
+(a 5 000-column export loads in linear time instead of minutes)."""
+
+_COORDINATE_NAMES = frozenset((*LAT_ALIASES, *LON_ALIASES, *X_ALIASES, *Y_ALIASES, *LATLON_ALIASES))
 
 Source = str | os.PathLike | pd.DataFrame
 
@@ -141,21 +154,61 @@ def _raw_from(source: Source, layer, crs) -> RawTable:
     return read_raw(source, layer=layer, crs=crs)
 
 
+def _column_list(columns, limit: int = 20) -> str:
+    """The first ``limit`` column names, for error messages about wide files."""
+    names = [str(c)[:80] for c in columns]
+    more = f" … and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{names[:limit]}{more}"
+
+
+def _bounded_columns(frame: pd.DataFrame, mapping: dict, aliases, explicit, source: str):
+    """``frame`` without the extra columns beyond the first :data:`MAX_EXTRA_COLUMNS`."""
+    names = (
+        set(aliases) | _COORDINATE_NAMES | set(find_day_columns(list(mapping.values())).values())
+    )
+    extra = [c for c in frame.columns if mapping[c] not in names and c not in explicit]
+    if len(extra) <= MAX_EXTRA_COLUMNS:
+        return frame
+    dropped = extra[MAX_EXTRA_COLUMNS:]
+    warnings.warn(
+        f"{source}: {len(dropped)} columns dropped (only the first {MAX_EXTRA_COLUMNS} columns "
+        f"outside the schema are kept), from {str(dropped[0])[:80]!r} on",
+        UserWarning,
+        stacklevel=4,
+    )
+    return frame.drop(columns=dropped)
+
+
 def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
     frame = raw.frame
-    ncells = frame.pop("__ncells__") if "__ncells__" in frame else None
+    ncells = raw.cells_per_row
     aliases = POINT_ALIASES if what == "points" else DEMAND_ALIASES
     if columns:
         unknown = sorted(set(columns) - set(frame.columns))
         if unknown:
             raise InputError(
                 f"{raw.source}: columns= names {unknown} not in the file; it has "
-                f"{list(frame.columns)}"
+                f"{_column_list(frame.columns)}"
             )
+        targets = list(columns.values())
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise InputError(f"{raw.source}: columns= maps several input columns to {twice}")
+    n = len(frame)
+    width = len(frame.columns)
+    blank = np.zeros(n, dtype=bool)
+    if ncells is not None:
+        blank = np.array(
+            [
+                not any(str(x).strip() for x in row if x is not None)
+                for row in frame.itertuples(index=False, name=None)
+            ],
+            dtype=bool,
+        )
     mapping = map_columns(list(frame.columns), aliases, columns)
-    data = frame.rename(columns=mapping)
-    original = frame.copy()
-    n = len(data)
+    frame = _bounded_columns(frame, mapping, aliases, columns or {}, raw.source)
+    data = frame.rename(columns={c: mapping[c] for c in frame.columns})
+    original = frame
     reasons: list[list[str]] = [[] for _ in range(n)]
 
     def add(messages: list[str | None]) -> None:
@@ -164,11 +217,19 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
                 reasons[i].append(message)
 
     if ncells is not None:
-        width = len(frame.columns)
         add(
             [
                 None if c == width else f"row has {c} fields, header has {width}"
-                for c in ncells.to_numpy()
+                for c in ncells.tolist()
+            ]
+        )
+    if raw.long_cells is not None:
+        add(
+            [
+                f"cell in column {c[:80]!r} longer than {MAX_CELL_CHARS} characters"
+                if c is not None
+                else None
+                for c in raw.long_cells
             ]
         )
 
@@ -177,7 +238,7 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
     if id_col not in data:
         raise InputError(
             f"{raw.source}: missing required column {id_col!r} (or a known spelling such as "
-            f"{', '.join(aliases[id_col][1:5])}); columns found: {list(frame.columns)}; "
+            f"{', '.join(aliases[id_col][1:5])}); columns found: {_column_list(frame.columns)}; "
             f"map yours with columns={{'your_column': {id_col!r}}}"
         )
     ids = v.text_values(data[id_col])
@@ -195,8 +256,7 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
             )
         out[column] = _as_dtype(out[column], dtype)
     extras = [c for c in data.columns if c not in schema and c not in consumed]
-    for column in extras:
-        out[column] = data[column]
+    out = pd.concat([out, data[extras]], axis=1)
     if (
         raw.geometry is not None
         and what == "demand"
@@ -205,10 +265,6 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
         areas = raw.geometry.to_crs(6933).area.to_numpy() / 1e6
         out["area_km2"] = np.where(raw.geometry.geom_type.eq("Point"), np.nan, areas)
 
-    blank = [
-        ncells is not None and not any(str(x).strip() for x in row if x is not None)
-        for row in frame.itertuples(index=False)
-    ]
     reasons = [["blank line"] if b else r for r, b in zip(reasons, blank, strict=True)]
     bad = np.array([bool(r) for r in reasons])
     geometry = gpd.points_from_xy(lon, lat, crs=CRS)
@@ -224,9 +280,9 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
         }
     )
     originals = original.loc[bad].reset_index(drop=True).astype(str)
-    for column in originals.columns:
-        name = column if column not in REJECTED_COLUMNS else f"input_{column}"
-        rejected[name] = originals[column].replace({"None": "", "nan": ""})
+    originals = originals.replace({"None": "", "nan": ""})
+    originals.columns = [c if c not in REJECTED_COLUMNS else f"input_{c}" for c in originals]
+    rejected = pd.concat([rejected, originals], axis=1)
     if bad.any():
         log.info("%s: %d rows accepted, %d rejected", raw.source, len(accepted), bad.sum())
     if strict and bad.any():
@@ -286,7 +342,7 @@ def _coordinates(raw: RawTable, data: pd.DataFrame, crs, country, add) -> tuple:
         raise InputError(
             f"{raw.source}: no coordinates: expected latitude/longitude columns (lat, latitude / "
             f"lon, lng, longitude), x/y with crs=, or a geometry; columns found: "
-            f"{list(raw.frame.columns)}"
+            f"{_column_list(raw.frame.columns)}"
         )
     if source_crs is not None and gpd.GeoSeries([], crs=source_crs).crs != CRS:
         xs, _, xbad = v.numeric(x_text)

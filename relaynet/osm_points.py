@@ -13,7 +13,9 @@ Read with pyosmium. Kept objects (nodes, and ways placed at the mean of their no
 (``"Mondial Relay"`` → ``"mondial_relay"``). ``opening_hours`` tags are kept verbatim and
 validated like any other input (``hours_source="osm"``). Services: ``pickup`` unless
 ``parcel_pickup=no``; ``dropoff`` for post offices and when ``parcel_mail_in=yes``.
-Relations are not placed: they are reported as rejected rows.
+Relations are not placed: they are reported as rejected rows. A malformed file (bad XML,
+a coordinate such as ``lat="nan"``, truncated compression) stops libosmium's reader at
+that object, so it is one :class:`~relaynet.errors.InputError`, not a rejected row.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._read import one_line
 from .errors import InputError
 
 
@@ -113,8 +116,9 @@ def read_osm_relay_records(path: str | os.PathLike) -> tuple[pd.DataFrame, list[
                     continue
             if record is not None:
                 records.append(record)
-    except RuntimeError as exc:
-        raise InputError(f"{path}: cannot read as an OSM file ({exc})") from None
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+        # libosmium stops at the first malformed object (e.g. lat="nan"): no row to reject.
+        raise InputError(f"{path}: cannot read as an OSM file ({one_line(exc)})") from None
     return pd.DataFrame(records), unplaced
 
 
