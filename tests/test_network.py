@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -278,6 +281,49 @@ class TestAndorra:
         assert len(iso) == 4 and iso.geometry.is_valid.all()
         nodes = iso["nodes"].to_numpy().reshape(2, 2)
         assert (nodes[:, 0] <= nodes[:, 1]).all() and (nodes[:, 0] >= 1).all()
+
+
+_PRINT_TIMES = """
+import sys
+from relaynet.network import RoadNetwork
+G = RoadNetwork.from_osm_file(sys.argv[1], mode="drive").graph
+for u, v, k, d in sorted(G.edges(keys=True, data=True), key=lambda e: e[:3]):
+    print(u, v, k, repr(d["speed_kph"]), repr(d["travel_time"]))
+"""
+
+
+class TestDeterminism:
+    def test_travel_times_do_not_depend_on_hash_seed(self):
+        # osmnx stores the road types of merged ways as list(set(...)), ordered by string
+        # hashing; before the fix seeds 1 and 2 priced one Andorra edge at 50 vs 40 km/h
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _PRINT_TIMES, str(OSM / "andorra.osm.gz")],
+                env={**env, "PYTHONHASHSEED": seed},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for seed in ("1", "2")
+        ]
+        outputs = [proc.communicate(timeout=120) for proc in procs]
+        assert all(proc.returncode == 0 for proc in procs), [err for _, err in outputs]
+        first = outputs[0][0]
+        assert len(first.splitlines()) > 2000
+        assert all(out == first for out, _ in outputs[1:])
+
+    def test_merged_road_types_take_the_slowest_speed(self, andorra):
+        merged = [
+            d
+            for _, _, d in andorra.graph.edges(data=True)
+            if isinstance(d["highway"], list) and "maxspeed" not in d
+        ]
+        assert merged
+        for d in merged:
+            want = min(_build.DEFAULT_SPEEDS_KMH[h] for h in d["highway"])
+            assert d["speed_kph"] == want
+            assert d["highway"][0] in _build.DRIVE_HIGHWAYS
 
 
 class TestOtherExtracts:

@@ -148,6 +148,26 @@ def filter_extract(path: Path, out: Path, mode: str) -> tuple[int, int]:
     return len(kept), dropped
 
 
+def _order_merged_tags(G: nx.MultiDiGraph, speeds_kmh: dict[str, float], fallback_kmh: float):
+    """Put the tag lists of simplified edges in a fixed order, in place.
+
+    osmnx's simplification stores the distinct tags of the ways merged into one edge as
+    ``list(set(values))``, whose order follows Python's string hashing and so changes from
+    one process to the next (``PYTHONHASHSEED``); ``add_edge_speeds`` then prices the edge by
+    the *first* ``highway`` value. Here every list is sorted: ``highway`` by speed (km/h, from
+    ``speeds_kmh``, else ``fallback_kmh``) then name, so a merged edge gets the slowest of its
+    road types' speeds; other lists (``maxspeed``, ``name``, ``osmid`` …) by their text.
+    """
+    for _, _, data in G.edges(data=True):
+        for key, value in data.items():
+            if not isinstance(value, list):
+                continue
+            if key == "highway":
+                data[key] = sorted(value, key=lambda h: (speeds_kmh.get(h, fallback_kmh), h))
+            else:
+                data[key] = sorted(value, key=str)
+
+
 def finish_graph(
     G: nx.MultiDiGraph,
     mode: str,
@@ -155,12 +175,16 @@ def finish_graph(
     fallback_kmh: float = FALLBACK_SPEED_KMH,
     walk_speed_kmh: float = WALK_SPEED_KMH,
 ) -> nx.MultiDiGraph:
-    """Largest strongly connected component, edge speeds (km/h) and travel times (s)."""
+    """Largest strongly connected component, edge speeds (km/h) and travel times (s).
+
+    The result does not depend on the process (hash seed): see :func:`_order_merged_tags`.
+    """
     if G.number_of_edges() == 0:
         raise NetworkError(f"the {mode} road graph has no edges")
     G = ox.truncate.largest_component(G, strongly=True)
+    speeds = dict(DEFAULT_SPEEDS_KMH if speeds_kmh is None else speeds_kmh)
+    _order_merged_tags(G, speeds, fallback_kmh)
     if mode == "drive":
-        speeds = dict(DEFAULT_SPEEDS_KMH if speeds_kmh is None else speeds_kmh)
         G = ox.add_edge_speeds(G, hwy_speeds=speeds, fallback=fallback_kmh)
     else:
         if not walk_speed_kmh > 0:
