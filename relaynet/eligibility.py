@@ -46,10 +46,21 @@ from .schema import (
 )
 
 _HOUR_CRITERIA = ("open_at", "open_during", "min_weekly_hours")
-_DAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
-_WINDOW = re.compile(
-    r"^\s*(?P<day>[A-Za-z]{2}|\d{4}-\d{2}-\d{2})\s+"
-    r"(?P<h0>\d{1,2}):(?P<m0>\d{2})\s*-\s*(?P<h1>\d{1,2}):(?P<m1>\d{2})\s*$"
+_DAY_NAMES = (
+    ("mo", "mon", "monday", "lu", "lun", "lundi"),
+    ("tu", "tue", "tues", "tuesday", "ma", "mar", "mardi"),
+    ("we", "wed", "wednesday", "me", "mer", "mercredi"),
+    ("th", "thu", "thur", "thurs", "thursday", "je", "jeu", "jeudi"),
+    ("fr", "fri", "friday", "ve", "ven", "vendredi"),
+    ("sa", "sat", "saturday", "sam", "samedi"),
+    ("su", "sun", "sunday", "di", "dim", "dimanche"),
+)
+_WEEKDAY = {name: i for i, names in enumerate(_DAY_NAMES) for name in names}
+_CLOCK = r"(\d{1,2})(?::(\d{2})|h(\d{2})?)"
+_WINDOW = re.compile(rf"\s*(?P<day>\S.*?)\s+{_CLOCK}\s*-\s*{_CLOCK}\s*")
+_WINDOW_FORMS = (
+    "'Sa 18:00-19:00', 'samedi 18:00-19:00', 'Mo-Fr 18:00-19:00', "
+    "'2026-12-24 10:00-12:00' or '24/12/2026 10:00-12:00'"
 )
 
 
@@ -109,58 +120,80 @@ def _number(value, name: str, *, minimum: float = 0.0) -> float | None:
     return number
 
 
-def parse_window(spec, reference=None) -> tuple[dt.datetime, dt.datetime]:
-    """A time window from ``"Sa 18:00-19:00"``, ``"2026-11-28 18:00-19:00"`` or a pair.
+def parse_window(spec, reference=None) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    """Time windows from ``"Sa 18:00-19:00"``, ``"Mo-Fr 18:00-19:00"``, a date, or a pair.
 
-    A weekday spec means the *next* such day on or after ``reference`` (default: today),
-    so that holidays and dated exceptions of that date apply. An end at or before the
-    start runs past midnight (``"Fr 22:00-02:00"``).
+    The day is a date (ISO ``2026-12-24`` or day-first ``24/12/2026``) or weekdays in OSM,
+    English or French spelling (``Sa``, ``sat``, ``Saturday``, ``samedi``), as a range
+    (``Mo-Fr``, ``lundi-vendredi``) or a list (``Mo,We``). A weekday means the *next* such
+    day on or after ``reference`` (default: today), so that holidays and dated exceptions
+    of that date apply; several weekdays give one window per day.
+
+    The end must be after the start: ``"Sa 19:00-18:00"`` is refused. A window past
+    midnight is written with hours after 24, as in OSM ``opening_hours``:
+    ``"Fr 22:00-26:00"`` is Friday 22:00 to Saturday 02:00.
 
     Returns
     -------
-    (start, end)
-        Naive local datetimes.
+    tuple of (start, end)
+        Naive local datetimes, sorted by start.
     """
     if not isinstance(spec, str):
         try:
             start, end = spec
         except (TypeError, ValueError):
             raise ParameterError(
-                f"open_during={spec!r}: expected 'Sa 18:00-19:00' or a "
-                "(start, end) pair of datetimes"
+                f"open_during={spec!r}: expected e.g. {_WINDOW_FORMS}, or a (start, end) "
+                "pair of datetimes"
             ) from None
         bounds = hours.to_local([start, end])
         if bounds[1] <= bounds[0]:
             raise ParameterError(f"open_during={spec!r}: end is not after start")
-        return bounds[0].to_pydatetime(), bounds[1].to_pydatetime()
-    match = _WINDOW.match(spec)
+        return ((bounds[0].to_pydatetime(), bounds[1].to_pydatetime()),)
+    match = _WINDOW.fullmatch(spec)
     if not match:
         raise ParameterError(
-            f"open_during={spec!r}: expected a day and a time range such as "
-            "'Sa 18:00-19:00' or '2026-12-24 10:00-12:00'"
+            f"open_during={spec!r}: expected a day and a time range such as {_WINDOW_FORMS}"
         )
-    day_text = match["day"]
-    if "-" in day_text:
-        try:
-            day = dt.date.fromisoformat(day_text)
-        except ValueError:
-            raise ParameterError(f"open_during={spec!r}: {day_text!r} is not a date") from None
-    else:
-        if day_text.lower() not in _DAYS:
-            raise ParameterError(
-                f"open_during={spec!r}: day must be one of Mo Tu We Th Fr Sa Su or an ISO date"
-            )
-        ref = pd.Timestamp(dt.date.today() if reference is None else reference).date()
-        day = ref + dt.timedelta(days=(_DAYS.index(day_text.lower()) - ref.weekday()) % 7)
-    h0, m0, h1, m1 = (int(match[k]) for k in ("h0", "m0", "h1", "m1"))
-    if h0 > 24 or h1 > 24 or m0 > 59 or m1 > 59 or (h0 == 24 and m0) or (h1 == 24 and m1):
+    h0, m0 = int(match[2]), int(match[3] or match[4] or 0)
+    h1, m1 = int(match[5]), int(match[6] or match[7] or 0)
+    if h0 > 23 or h1 > 48 or m0 > 59 or m1 > 59 or (h1 == 48 and m1):
         raise ParameterError(f"open_during={spec!r}: invalid time")
-    midnight = dt.datetime.combine(day, dt.time())
-    start = midnight + dt.timedelta(hours=h0, minutes=m0)
-    end = midnight + dt.timedelta(hours=h1, minutes=m1)
-    if end <= start:
-        end += dt.timedelta(days=1)
-    return start, end
+    if (h1, m1) <= (h0, m0):
+        raise ParameterError(
+            f"open_during={spec!r}: the window ends before it starts; for a window past "
+            "midnight write the end after 24:00 ('Fr 22:00-26:00' is Friday 22:00 to "
+            "Saturday 02:00)"
+        )
+    start = dt.timedelta(hours=h0, minutes=m0)
+    end = dt.timedelta(hours=h1, minutes=m1)
+    days = _window_days(match["day"], spec, reference)
+    return tuple(
+        (dt.datetime.combine(day, dt.time()) + start, dt.datetime.combine(day, dt.time()) + end)
+        for day in days
+    )
+
+
+def _window_days(text: str, spec: str, reference) -> list[dt.date]:
+    """The calendar days of a window spec's day part (a date or weekdays), sorted."""
+    if any(c.isdigit() for c in text):
+        try:
+            return [hours.parse_datetime(text).date()]
+        except ParameterError as exc:
+            raise ParameterError(f"open_during={spec!r}: {exc}") from None
+    weekdays: set[int] = set()
+    for item in text.lower().replace(" ", "").split(","):
+        first, _, last = item.partition("-")
+        if first not in _WEEKDAY or (last and last not in _WEEKDAY):
+            raise ParameterError(
+                f"open_during={spec!r}: {item!r} is not a weekday (Mo…Su, Monday…, "
+                "lundi…) or a range of them"
+            )
+        a = _WEEKDAY[first]
+        b = _WEEKDAY[last] if last else a
+        weekdays.update((a + k) % 7 for k in range((b - a) % 7 + 1))
+    ref = pd.Timestamp(dt.date.today() if reference is None else reference).date()
+    return sorted(ref + dt.timedelta(days=(w - ref.weekday()) % 7) for w in weekdays)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,11 +203,17 @@ class Eligibility:
     Parameters
     ----------
     open_at
-        Local datetime (or ISO string ``"2026-11-28 18:30"``) the point must be open at.
+        Local datetime the point must be open at: a ``datetime`` or a string such as
+        ``"2026-11-28 18:30"`` or ``"28/11/2026 18:30"`` (day first, as French users write
+        it); a date without a time of day is refused.
     open_during
         A window the point must be open *throughout*: ``"Sa 18:00-19:00"`` (the next
-        Saturday on or after ``reference``), ``"2026-12-24 10:00-12:00"``, or a
-        ``(start, end)`` pair of datetimes. Stored resolved as a pair of datetimes.
+        Saturday on or after ``reference``; also ``samedi``, ``sat``, ``Saturday``),
+        ``"Mo-Fr 18:00-19:00"`` (open throughout that window on *each* of the next Monday
+        … Friday), ``"2026-12-24 10:00-12:00"``, ``"24/12/2026 10:00-12:00"``, or a
+        ``(start, end)`` pair of datetimes; see :func:`parse_window` (reversed windows are
+        refused, ``"Fr 22:00-26:00"`` runs past midnight). Stored resolved: the first
+        window as a ``(start, end)`` pair, the windows of further days in ``also_during``.
     services
         Services the point must all offer (``{"returns"}``; aliases such as ``"retour"``).
     kinds, networks
@@ -196,6 +235,9 @@ class Eligibility:
         (default: today, at construction).
     country
         ISO code for public holidays in opening hours.
+    also_during
+        Further ``(start, end)`` windows the point must also be open throughout; set from a
+        several-day ``open_during`` spec (replaced whenever ``open_during`` is a string).
     """
 
     open_at: dt.datetime | None = None
@@ -214,6 +256,7 @@ class Eligibility:
     unknown_attributes: str = "exclude"
     reference: dt.date | None = None
     country: str | None = "FR"
+    also_during: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -230,9 +273,19 @@ class Eligibility:
                 raise ParameterError(f"reference={self.reference!r}: expected a date") from None
         put(self, "reference", reference)
         if self.open_at is not None:
-            put(self, "open_at", hours.to_local(self.open_at)[0].to_pydatetime())
+            when = hours.to_local(self.open_at, require_time=True)
+            if len(when) != 1:
+                raise ParameterError(f"open_at={self.open_at!r}: expected one datetime")
+            put(self, "open_at", when[0].to_pydatetime())
+        also = tuple(w for pair in self.also_during for w in parse_window(pair))
         if self.open_during is not None:
-            put(self, "open_during", parse_window(self.open_during, reference))
+            windows = parse_window(self.open_during, reference)
+            if isinstance(self.open_during, str):
+                also = windows[1:]
+            put(self, "open_during", windows[0])
+        elif also:
+            raise ParameterError("also_during needs open_during (the first window)")
+        put(self, "also_during", tuple(sorted(set(also) - {self.open_during})))
         put(self, "services", _tokens(self.services, SERVICE_ALIASES, SERVICES, "services"))
         put(self, "kinds", _tokens(self.kinds, KIND_ALIASES, KINDS, "kinds"))
         put(self, "networks", _tokens(self.networks, None, None, "networks"))
@@ -293,7 +346,8 @@ class Eligibility:
         return [
             f.name
             for f in dataclasses.fields(self)
-            if f.name not in ("unknown_hours", "unknown_attributes", "reference", "country")
+            if f.name
+            not in ("unknown_hours", "unknown_attributes", "reference", "country", "also_during")
             and getattr(self, f.name) not in (None, frozenset())
         ]
 
@@ -311,7 +365,10 @@ class Eligibility:
         if self.open_at is not None:
             yield "open_at", hours.is_open(sched, self.open_at), unknown
         if self.open_during is not None:
-            yield "open_during", hours.open_during(sched, *self.open_during), unknown
+            ok = hours.open_during(sched, *self.open_during)
+            for window in self.also_during:
+                ok &= hours.open_during(sched, *window)
+            yield "open_during", ok, unknown
         if self.min_weekly_hours is not None:
             summary = hours.weekly_summary(sched, hours.week_start_of(self.reference))
             weekly = summary["weekly_hours"].to_numpy(float)
@@ -440,7 +497,9 @@ class Eligibility:
             parts.append(f"open at {self.open_at:%a %Y-%m-%d %H:%M}")
         if self.open_during is not None:
             start, end = self.open_during
-            parts.append(f"open throughout {start:%a %Y-%m-%d %H:%M}–{end:%H:%M}")
+            days = ", ".join(f"{a:%a %Y-%m-%d %H:%M}–{b:%H:%M}" for a, b in self.also_during)
+            also = f" and on {days}" if days else ""
+            parts.append(f"open throughout {start:%a %Y-%m-%d %H:%M}–{end:%H:%M}{also}")
         if self.min_weekly_hours is not None:
             parts.append(f"open ≥ {self.min_weekly_hours:g} h/week")
         if self.services:

@@ -168,8 +168,10 @@ class TestErrorsAndWarnings:
             Eligibility(**kwargs)
 
     def test_window_past_midnight(self):
-        start, end = parse_window("Fr 22:00-02:00", reference="2026-11-23")
+        ((start, end),) = parse_window("Fr 22:00-26:00", reference="2026-11-23")
         assert start == dt.datetime(2026, 11, 27, 22) and end == dt.datetime(2026, 11, 28, 2)
+        with pytest.raises(ParameterError, match="ends before it starts"):
+            parse_window("Fr 22:00-02:00", reference="2026-11-23")
 
 
 @settings(max_examples=40, deadline=None)

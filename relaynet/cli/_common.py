@@ -55,14 +55,18 @@ def eligibility_options(func):
 
     options = [
         click.option(
-            "--open-at", default=None, help="Open at this local time: '2026-11-28 18:30'."
+            "--open-at",
+            default=None,
+            help="Open at this local time: '2026-11-28 18:30' or '28/11/2026 18:30' "
+            "(day first); a time of day is required.",
         ),
         click.option(
             "--open",
             "open_window",
             default=None,
-            help="Open throughout a window: 'Sa 18:00-19:00' (next such day) or "
-            "'2026-12-24 10:00-12:00'.",
+            help="Open throughout a window: 'Sa 18:00-19:00' or 'samedi 18:00-19:00' (next "
+            "such day), 'Mo-Fr 18:00-19:00' (each of those days), '24/12/2026 10:00-12:00'; "
+            "past midnight: 'Fr 22:00-26:00'.",
         ),
         click.option(
             "--service",
