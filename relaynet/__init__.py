@@ -18,7 +18,14 @@ from importlib.metadata import PackageNotFoundError, version
 from . import datasets, hours
 from .coverage import Assessment, assess, compliance_table, find_gaps, travel_burden
 from .eligibility import Eligibility
-from .errors import InputError, NetworkError, ParameterError, RelaynetError, SolverError
+from .errors import (
+    InputError,
+    NetworkError,
+    OutputError,
+    ParameterError,
+    RelaynetError,
+    SolverError,
+)
 from .io import load_demand, load_points
 from .nearest import Locator
 from .standard import Standard
@@ -65,6 +72,7 @@ __all__ = [
     "InputError",
     "Locator",
     "NetworkError",
+    "OutputError",
     "ParameterError",
     "RelaynetError",
     "SolverError",

@@ -25,3 +25,7 @@ class SolverError(RelaynetError, RuntimeError):
 
 class NetworkError(RelaynetError, RuntimeError):
     """A road network could not be built, loaded or downloaded."""
+
+
+class OutputError(RelaynetError, OSError):
+    """An output file or folder cannot be written (read-only folder, disk full …)."""

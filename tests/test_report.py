@@ -102,7 +102,8 @@ class TestReportFolder:
         hashes = {i["role"]: i["sha256"] for i in run["inputs"]}
         assert hashes["points"] == hashlib.sha256(pts.read_bytes()).hexdigest()
         assert hashes["demand"] == hashlib.sha256(dem.read_bytes()).hexdigest()
-        assert run["parameters"]["distance_m"] == 5000.0 and run["parameters"]["by"] == "area_id"
+        assert run["parameters"]["standard"]["distance_m"] == 5000.0
+        assert run["parameters"]["by"] == "area_id"
         assert run["exit_code"] == 1 and run["n_rejected"] == 3
         assert set(run["timings_s"]) >= {"load", "assess", "gaps", "map", "write"}
         assert run["relaynet_version"]
@@ -169,11 +170,14 @@ class TestReportFolder:
             out, points=pts, demand=dem, standard="5km", windows=False, threshold=TARGET
         )
         assert first.exit_code == 0
-        stamp = json.loads((out / "run.json").read_text())["parameters"]["distance_m"]
+        stamp = json.loads((out / "run.json").read_text())["parameters"]["standard"]["distance_m"]
         second = write_report(
             out, points=pts, demand=dem, standard="3km", windows=False, threshold=TARGET
         )
-        assert json.loads((out / "run.json").read_text())["parameters"]["distance_m"] == 3000.0
+        assert (
+            json.loads((out / "run.json").read_text())["parameters"]["standard"]["distance_m"]
+            == 3000.0
+        )
         assert stamp == 5000.0 and second.folder == out
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
 

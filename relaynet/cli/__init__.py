@@ -10,6 +10,7 @@ import logging
 import click
 
 from .. import __version__
+from ._common import Group
 from .coverage import coverage
 from .demo import demo
 from .nearest import nearest
@@ -20,7 +21,7 @@ from .validate import validate
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="relaynet")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress messages.")
 def main(verbose: bool) -> None:

@@ -1,36 +1,115 @@
-"""Helpers shared by the CLI commands: error translation and table printing."""
+"""Helpers shared by the CLI commands: exit codes, error translation and table printing.
+
+Exit codes of every command (README, "Bad input"):
+
+====  =================================================================================
+0     done, every input row used
+1     done, some input rows rejected (listed in ``rejected.csv`` / by ``validate``)
+2     unusable input or invalid option (one-line message)
+3     output could not be written (read-only folder, disk full …; one-line message)
+4     internal error: a bug; one-line message and the path of a log with the traceback
+====  =================================================================================
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import os
 import sys
+import tempfile
+import traceback
 
 import click
-import pandas as pd
 
-from ..errors import RelaynetError
+from ..errors import OutputError, RelaynetError
+
+EXIT_REJECTED = 1
+EXIT_INPUT = 2
+EXIT_OUTPUT = 3
+EXIT_INTERNAL = 4
+
+
+def one_line(text: object, limit: int = 500) -> str:
+    """A message as one printable line (no newlines or control bytes), at most ``limit``."""
+    flat = " ".join(str(text).split())
+    flat = "".join(ch if ch.isprintable() else "?" for ch in flat)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class UsageExit(click.ClickException):
-    """A library error shown as one line, exit code 2 (unusable input)."""
+    """A library error shown as one line, exit code 2 (unusable input or option)."""
 
-    exit_code = 2
+    exit_code = EXIT_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+class OutputExit(UsageExit):
+    """An output that cannot be written, exit code 3."""
+
+    exit_code = EXIT_OUTPUT
+
+
+class InternalExit(UsageExit):
+    """An unexpected error (a bug), exit code 4; the traceback is in a log file."""
+
+    exit_code = EXIT_INTERNAL
+
+
+def crash_log(exc: BaseException) -> str:
+    """Write the traceback of ``exc`` to a new file in the temporary folder; its path."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    fd, path = tempfile.mkstemp(prefix=f"relaynet-error-{stamp}-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"relaynet {' '.join(sys.argv[1:])}\n\n")
+        handle.write("".join(traceback.format_exception(exc)))
+    return path
+
+
+def translate_errors(run):
+    """Run ``run()`` and turn every error into the documented exit codes and one line."""
+    try:
+        return run()
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except OutputError as exc:
+        raise OutputExit(str(exc)) from None
+    except RelaynetError as exc:
+        raise UsageExit(str(exc)) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise OutputExit(f"{where}{exc.strerror or exc}") from None
+    except MemoryError:
+        raise InternalExit("out of memory; try a smaller input or the dask engine") from None
+    except Exception as exc:
+        path = crash_log(exc)
+        raise InternalExit(
+            f"internal error ({type(exc).__name__}: {one_line(exc, 200)}); "
+            f"please report it with the log {path}"
+        ) from None
+
+
+class Group(click.Group):
+    """The ``relaynet`` group: every command's errors end in one line and a documented code."""
+
+    def invoke(self, ctx: click.Context):
+        return translate_errors(lambda: super(Group, self).invoke(ctx))
 
 
 def library_errors(func):
-    """Turn :class:`RelaynetError` into a one-line message with exit code 2."""
+    """Turn errors of a command into the documented exit codes (also when the command is
+    invoked on its own, outside the ``relaynet`` group)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except RelaynetError as exc:
-            raise UsageExit(str(exc)) from None
+        return translate_errors(lambda: func(*args, **kwargs))
 
     return wrapper
 
 
-def echo_table(frame: pd.DataFrame, max_rows: int = 50) -> None:
+def echo_table(frame, max_rows: int = 50) -> None:
     """Print a DataFrame as a plain aligned table."""
     if frame.empty:
         click.echo("(no rows)")
@@ -124,3 +203,74 @@ def eligibility_options(func):
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
+
+
+def coverage_options(*, inputs_required: bool):
+    """The options ``coverage``, ``report`` and ``demo`` share, with one default each.
+
+    ``--points``/``--demand`` (the bundled data when not required and not given),
+    ``--standard`` (default :data:`relaynet.report.pipeline.DEFAULT_STANDARD`), ``--by``
+    (``departement`` is an alias of ``area_id``), ``--threshold``, ``--no-windows``,
+    ``--out`` and ``--quiet``.
+    """
+    from ..report.pipeline import DEFAULT_STANDARD
+
+    bundled = "" if inputs_required else " (default: the bundled {})"
+    options = [
+        click.option(
+            "--points",
+            "points_path",
+            type=click.Path(exists=True, dir_okay=False),
+            required=inputs_required,
+            default=None,
+            help="Relay points file (CSV, GeoJSON, GeoPackage, GeoParquet, OSM)"
+            + bundled.format("La Poste points")
+            + ".",
+        ),
+        click.option(
+            "--demand",
+            "demand_path",
+            type=click.Path(exists=True, dir_okay=False),
+            required=inputs_required,
+            default=None,
+            help="Demand places file (communes, addresses, customers)"
+            + bundled.format("French communes, population weights")
+            + ".",
+        ),
+        click.option(
+            "--standard",
+            "standard_text",
+            default=DEFAULT_STANDARD,
+            show_default=True,
+            help="Service standard: '5km', '20min', '5km|20min' (either), '5km&20min' (both).",
+        ),
+        click.option(
+            "--by",
+            default="area_id",
+            show_default=True,
+            help="Demand column for per-area tables ('departement' = area_id).",
+        ),
+        click.option(
+            "--threshold",
+            type=click.FloatRange(0, 1, min_open=True),
+            default=0.9,
+            show_default=True,
+            help="Share of each area's population that must be covered.",
+        ),
+        click.option("--no-windows", is_flag=True, help="Skip the four standard time windows."),
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(file_okay=False),
+            required=True,
+            help="Output folder (replaced atomically when it exists).",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary."),
+    ]
+
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate

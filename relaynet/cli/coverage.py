@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import sys
+import datetime as dt
+from pathlib import Path
 
 import click
-import geopandas as gpd
 import pandas as pd
-from tqdm import tqdm
 
-from .. import datasets
-from ..coverage import (
-    assess,
-    compliance_table,
-    find_gaps,
-    published_comparison,
-    travel_burden,
-)
-from ..coverage.kpis import kpi_dict
 from ..distributed.cli import engine_options
-from ..errors import ParameterError
-from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson, write_json
+from ..report.folder import check_writable, report_folder
+from ..report.pipeline import (
+    kpis_document,
+    load_input,
+    run_coverage,
+    windows_for,
+    write_run_record,
+    write_tables,
+)
+from ..report.run import stage_bar
 from ..standard import Standard
-from ._common import echo_table, eligibility_options, library_errors
-
-
-def _load(path: str | None, loader, bundled: str, quiet: bool) -> gpd.GeoDataFrame:
-    if path is None:
-        return gpd.read_parquet(datasets.path(bundled))
-    frame, rejected = loader(path)
-    if len(rejected) and not quiet:
-        click.echo(f"{path}: {len(rejected)} rows rejected (see `relaynet validate`)", err=True)
-    return frame
-
-
-def _area_column(by: str, demand: gpd.GeoDataFrame) -> str:
-    if by in demand.columns:
-        return by
-    if by in ("departement", "department") and "area_id" in demand.columns:
-        return "area_id"
-    raise ParameterError(
-        f"--by {by!r}: demand has no such column; columns are {list(demand.columns)}"
-    )
+from ._common import coverage_options, echo_table, eligibility_options, library_errors
 
 
 def _percent(value) -> str:
@@ -50,41 +28,7 @@ def _percent(value) -> str:
 
 
 @click.command()
-@click.option(
-    "--points",
-    "points_path",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Relay points file (default: bundled La Poste points).",
-)
-@click.option(
-    "--demand",
-    "demand_path",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Demand file (default: bundled French communes, population weights).",
-)
-@click.option(
-    "--standard",
-    "standard_text",
-    default="5km|20min",
-    show_default=True,
-    help="Service standard: '5km', '20min', '5km|20min' (either) or '5km&20min' (both).",
-)
-@click.option(
-    "--by",
-    default="area_id",
-    show_default=True,
-    help="Demand column for per-area KPIs ('departement' = area_id of the bundled communes).",
-)
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=0.9,
-    show_default=True,
-    help="Share of each area's population that must be covered (compliance table).",
-)
-@click.option("--no-windows", is_flag=True, help="Skip the four standard time windows.")
+@coverage_options(inputs_required=False)
 @click.option(
     "--eps-km",
     type=click.FloatRange(0, min_open=True),
@@ -99,14 +43,6 @@ def _percent(value) -> str:
     show_default=True,
     help="Format of the per-place access table.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    required=True,
-    help="Output folder (created).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @engine_options
 @library_errors
 @eligibility_options
@@ -128,9 +64,10 @@ def coverage(
 ) -> None:
     """Coverage of DEMAND by the eligible POINTS under a service standard.
 
-    Writes to --out: access.csv (or .parquet: one row per place), kpis.json, gaps.geojson,
-    gaps.csv and compliance.csv. Drive times are *estimated* from straight-line distance
-    (× 1.3 at 50 km/h) — see relaynet.coverage.estimate.
+    Writes to --out (atomically): access.csv (or .parquet: one row per place), kpis.json,
+    gaps.geojson, gaps.csv, compliance.csv, rejected.csv and run.json — the same pipeline
+    and files as `relaynet report`, without the HTML. Drive times are *estimated* from
+    straight-line distance (× 1.3 at 50 km/h) — see relaynet.coverage.estimate.
 
     \b
     Examples:
@@ -142,12 +79,12 @@ def coverage(
     KPIs are written (kpis.json, kpis_by_area.csv, kpis_by_density.csv, windows.csv and
     compliance.csv without the per-place columns); the per-place table and gaps need the
     local engine.
+
+    Exit codes: 0 ok, 1 input rows rejected (rejected.csv), 2 unusable input, 3 output
+    not writable, 4 internal error.
     """
-    from pathlib import Path
-
-    from ..coverage.windows import time_windows
-
     standard = Standard.parse(standard_text)
+    check_writable(out_dir)
     if engine == "dask":
         return _coverage_on_dask(
             points_path,
@@ -155,70 +92,55 @@ def coverage(
             standard,
             by,
             where,
-            unknown_hours,
             no_windows,
             out_dir,
             quiet,
             cluster,
             threshold,
         )
-    points = _load(points_path, load_points, "laposte_points.parquet", quiet)
-    demand = _load(demand_path, load_demand, "communes_demand.parquet", quiet)
-    area = _area_column(by, demand)
-    windows = None if no_windows else time_windows(unknown_hours=unknown_hours)
-    n_stages = 6 + (0 if windows is None else len(windows))
-    bar = tqdm(total=n_stages, desc="coverage", disable=quiet, file=sys.stderr, leave=False)
+    started = dt.datetime.now(dt.UTC)
+    bar = stage_bar(5, "coverage", quiet)
 
     def progress(stage: str) -> None:
-        bar.set_description(stage)
+        bar.set_description(stage or "writing")
         bar.update(1)
 
-    assessment = assess(
-        demand,
-        points,
-        standard,
-        where if not where.is_empty else None,
-        by=area,
-        windows=windows,
-        progress=progress,
-    )
-    progress("gaps")
-    gaps = find_gaps(assessment, eps_m=None if eps_km is None else eps_km * 1000)
-    compliance = compliance_table(assessment, threshold)
-    burden = travel_burden(assessment)
-    progress("writing")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if fmt == "parquet":
-        with atomic_path(out / "access.parquet") as tmp:
-            assessment.access.to_parquet(tmp, index=False)
-    else:
-        write_csv(assessment.access, out / "access.csv")
-    write_geojson(gaps, out / "gaps.geojson")
-    write_csv(gaps, out / "gaps.csv")
-    write_csv(compliance, out / "compliance.csv")
-    summary = assessment.to_dict()
-    summary["compliance"] = {
-        "threshold": threshold,
-        "areas": int(len(compliance)),
-        "passing": int(compliance["passes"].sum()),
-        "failing": compliance.loc[~compliance["passes"], area].astype(str).tolist(),
-    }
-    summary["gaps"] = {
-        "zones": int(len(gaps)),
-        "uncovered_weight": float(gaps["uncovered_weight"].sum()),
-    }
-    summary["travel_burden"] = kpi_dict(burden.iloc[0].drop(["distance_source"]))
-    summary["travel_burden"]["distance_source"] = str(burden["distance_source"].iloc[0])
-    comparison = None
-    if demand_path is None and points_path is None:
-        comparison = published_comparison(assessment, threshold=threshold)
-        summary["published_comparison"] = json.loads(comparison.to_json(orient="records"))
-    write_json(summary, out / "kpis.json")
-    bar.close()
-    if quiet:
-        return
-    _print_summary(assessment, compliance, gaps, comparison, area, threshold, out)
+    try:
+        run = run_coverage(
+            points_path,
+            demand_path,
+            standard,
+            by=by,
+            where=where,
+            threshold=threshold,
+            windows=not no_windows,
+            eps_m=None if eps_km is None else eps_km * 1000,
+            bundled=True,
+            progress=progress,
+        )
+        with report_folder(out_dir) as tmp:
+            files = write_tables(tmp, run, access_format=fmt)
+            write_run_record(tmp, run, started=started, files=files)
+    finally:
+        bar.close()
+    if not quiet:
+        for record in run.inputs:
+            if record.get("rejected"):
+                click.echo(
+                    f"{record['path']}: {record['rejected']} rows rejected (see rejected.csv)",
+                    err=True,
+                )
+        _print_summary(
+            run.assessment,
+            run.compliance,
+            run.gaps,
+            run.published,
+            run.area,
+            run.threshold,
+            Path(out_dir),
+        )
+    if len(run.rejected):
+        raise SystemExit(1)
 
 
 def _print_summary(assessment, compliance, gaps, comparison, area, threshold, out) -> None:
@@ -287,56 +209,38 @@ def _print_summary(assessment, compliance, gaps, comparison, area, threshold, ou
 
 
 def _coverage_on_dask(
-    points_path,
-    demand_path,
-    standard,
-    by,
-    where,
-    unknown_hours,
-    no_windows,
-    out_dir,
-    quiet,
-    cluster,
-    threshold,
+    points_path, demand_path, standard, by, where, no_windows, out_dir, quiet, cluster, threshold
 ) -> None:
     """KPIs of partitioned demand on dask.distributed (see relaynet.distributed.assess)."""
-    from pathlib import Path
-
-    from ..coverage.windows import time_windows
+    from .. import datasets
     from ..distributed import assess as dask_assess
+    from ..io import write_csv, write_json
+    from ..report.pipeline import AREA_ALIASES, BUNDLED
 
-    points = _load(points_path, load_points, "laposte_points.parquet", quiet)
-    demand = demand_path or str(datasets.path("communes_demand.parquet"))
-    area = "area_id" if by in ("departement", "department") else by
+    points, _, _ = load_input(points_path, "points", bundled=True)
+    demand = demand_path or str(datasets.path(BUNDLED["demand"]))
+    area = "area_id" if by.lower() in AREA_ALIASES else by
     result = dask_assess(
         demand,
         points,
         standard,
         where if not where.is_empty else None,
         by=area,
-        windows=None if no_windows else time_windows(unknown_hours=unknown_hours),
+        windows=windows_for(where, not no_windows),
         cluster=cluster,
     )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(result.by_area.reset_index(), out / "kpis_by_area.csv")
-    write_csv(result.by_density.reset_index(), out / "kpis_by_density.csv")
-    if result.windows is not None and len(result.windows):
-        write_csv(result.windows, out / "windows.csv")
     compliance = result.compliance_table(threshold)
-    write_csv(compliance, out / "compliance.csv")
-    summary = result.to_dict()
-    summary["compliance"] = {
-        "threshold": threshold,
-        "areas": int(len(compliance)),
-        "passing": int(compliance["passes"].sum()),
-        "failing": compliance.loc[~compliance["passes"], area].astype(str).tolist(),
-    }
-    write_json(summary, out / "kpis.json")
+    with report_folder(out_dir) as out:
+        write_csv(result.by_area.reset_index(), out / "kpis_by_area.csv")
+        write_csv(result.by_density.reset_index(), out / "kpis_by_density.csv")
+        if result.windows is not None and len(result.windows):
+            write_csv(result.windows, out / "windows.csv")
+        write_csv(compliance, out / "compliance.csv")
+        write_json(kpis_document(result, compliance, area, threshold), out / "kpis.json")
     if not quiet:
         overall = result.kpis.iloc[0]
         click.echo(
             f"Standard {standard.label} on dask: {int(overall['n_places'])} places, weight "
             f"{overall['weight']:,.0f}: {_percent(overall['share_covered'])} covered"
         )
-        click.echo(f"KPIs written to {out}")
+        click.echo(f"KPIs written to {out_dir}")

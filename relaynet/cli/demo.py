@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import datasets
-from ..report import write_report
+from ..report import DEFAULT_STANDARD, write_report
 from ._common import library_errors
 from .report import finish
 
@@ -20,7 +19,11 @@ from .report import finish
     help="Report folder.",
 )
 @click.option(
-    "--standard", "standard_text", default="5km", show_default=True, help="Service standard."
+    "--standard",
+    "standard_text",
+    default=DEFAULT_STANDARD,
+    show_default=True,
+    help="Service standard.",
 )
 @click.option(
     "--p",
@@ -46,8 +49,9 @@ def demo(out_dir: str, standard_text: str, p: int, offline: bool, quiet: bool) -
     """
     result = write_report(
         out_dir,
-        points=datasets.path("laposte_points.parquet"),
-        demand=datasets.path("communes_demand.parquet"),
+        points=None,
+        demand=None,
+        bundled=True,
         standard=standard_text,
         by="area_id",
         optimize="mclp" if p else None,

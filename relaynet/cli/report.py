@@ -5,44 +5,11 @@ from __future__ import annotations
 import click
 
 from ..report import OPTIMIZE_MODELS, write_report
-from ._common import eligibility_options, library_errors
+from ._common import coverage_options, eligibility_options, library_errors
 
 
 @click.command()
-@click.option(
-    "--points",
-    "points_path",
-    type=click.Path(exists=True, dir_okay=False),
-    required=True,
-    help="Relay points file (CSV, GeoJSON, GeoPackage, GeoParquet, OSM).",
-)
-@click.option(
-    "--demand",
-    "demand_path",
-    type=click.Path(exists=True, dir_okay=False),
-    required=True,
-    help="Demand places file (communes, addresses, customers).",
-)
-@click.option(
-    "--standard",
-    "standard_text",
-    default="5km",
-    show_default=True,
-    help="Service standard: 5km, 20min, '5km|20min' (either), '5km&20min' (both).",
-)
-@click.option(
-    "--by",
-    default="area_id",
-    show_default=True,
-    help="Demand column for per-area tables ('departement' = area_id).",
-)
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=0.9,
-    show_default=True,
-    help="Share of each area's population that must be covered.",
-)
+@coverage_options(inputs_required=True)
 @click.option(
     "--optimize",
     type=click.Choice(OPTIMIZE_MODELS),
@@ -58,17 +25,8 @@ from ._common import eligibility_options, library_errors
     help="Solver time limit, seconds.",
 )
 @click.option("--when", default=None, help="Time of the open/closed status in map popups.")
-@click.option("--no-windows", is_flag=True, help="Skip the four standard time windows.")
 @click.option("--offline", is_flag=True, help="Inline the map's JavaScript/CSS (no internet).")
 @click.option("--title", default=None, help="Report title.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    required=True,
-    help="Report folder (replaced atomically when it exists).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @library_errors
 @eligibility_options
 def report(
@@ -92,8 +50,9 @@ def report(
     """Write a coverage report folder: index.html, map.html, access.csv, gaps.geojson,
     gaps.csv, kpis.json, rejected.csv and run.json.
 
-    Exit code 0 when every input row was used, 1 when some rows were rejected (listed in
-    rejected.csv), 2 when an input is unusable.
+    Runs the same pipeline as `relaynet coverage` (same options, defaults and kpis.json).
+    Exit codes: 0 every input row used, 1 some rows rejected (listed in rejected.csv),
+    2 unusable input, 3 output not writable, 4 internal error.
 
     \b
     Example:

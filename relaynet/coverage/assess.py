@@ -119,12 +119,6 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary: standard, parameters, overall / per-class / per-window KPIs."""
-        standard = {
-            "label": self.standard.label,
-            "distance_m": self.standard.distance_m,
-            "drive_s": self.standard.drive_s,
-            "combine": self.standard.combine,
-        }
         windows = {}
         for name, group in self.windows.groupby("window", sort=False):
             windows[str(name)] = {
@@ -135,7 +129,7 @@ class Assessment:
                 },
             }
         return {
-            "standard": standard,
+            "standard": self.standard.to_dict(),
             "where": self.where,
             "drive_time_source": self.drive_time_source,
             "drive_time_estimate": self.drive_estimate.describe()

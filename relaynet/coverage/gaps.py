@@ -131,7 +131,7 @@ def find_gaps(
     ).fit_predict(np.radians(np.column_stack([lat, lon])))
     weight = access["weight"].to_numpy(float)[todo]
     rural = access["density_class"].astype(str).to_numpy()[todo] == "rural"
-    names = (access["name"] if "name" in access.columns else access["demand_id"]).astype(str)
+    names = _place_names(access)
     members = pd.DataFrame(
         {
             "zone": labels,
@@ -143,7 +143,7 @@ def find_gaps(
             "wlon": weight * lon,
             "distance": distance[todo],
             "point_id": np.asarray(point_id.astype(object))[todo],
-            "area": access[assessment.by].astype(str).to_numpy()[todo],
+            "area": _text(access[assessment.by]).to_numpy()[todo],
             "name": names.to_numpy()[todo],
         }
     )
@@ -160,7 +160,7 @@ def find_gaps(
     closest = members.sort_values("distance", na_position="last").groupby("zone").first()
     zones["nearest_point_id"] = closest["point_id"]
     zones["nearest_point_m"] = closest["distance"]
-    zones["areas"] = members.groupby("zone")["area"].agg(lambda s: ";".join(sorted(set(s))))
+    zones["areas"] = members.groupby("zone")["area"].agg(lambda s: ";".join(sorted(set(s) - {""})))
     largest = members.sort_values("weight", ascending=False).groupby("zone").head(max_names)
     zones["places"] = largest.groupby("zone")["name"].agg("; ".join)
     zones = zones[zones["uncovered_weight"] >= min_weight]
@@ -172,6 +172,21 @@ def find_gaps(
     zones["gap_id"] = [f"gap-{r:04d}" for r in zones["rank"]]
     out = gpd.GeoDataFrame(zones.reset_index(drop=True), geometry=geometry.to_numpy(), crs=CRS)
     return out[list(GAP_COLUMNS)]
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as Python strings, ``""`` where missing (pandas' ``str`` dtype keeps NaN)."""
+    values = values.astype(object)
+    return values.where(values.notna(), "").map(str).str.strip()
+
+
+def _place_names(access: pd.DataFrame) -> pd.Series:
+    """Each place's name, its ``demand_id`` where the name is missing or blank."""
+    ids = _text(access["demand_id"])
+    if "name" not in access.columns:
+        return ids
+    names = _text(access["name"])
+    return names.where(names != "", ids)
 
 
 def _zone_polygons(

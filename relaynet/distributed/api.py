@@ -235,12 +235,7 @@ class DistributedAssessment:
         """JSON-safe summary: standard, overall and per-class KPIs, engine figures."""
         return {
             "engine": "dask",
-            "standard": {
-                "label": self.standard.label,
-                "distance_m": self.standard.distance_m,
-                "drive_s": self.standard.drive_s,
-                "combine": self.standard.combine,
-            },
+            "standard": self.standard.to_dict(),
             "where": self.where,
             "drive_time_source": self.drive_time_source,
             "drive_time_estimate": self.drive_estimate.describe(),

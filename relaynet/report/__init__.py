@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from .charts import bar_chart, histogram
 from .folder import report_folder
+from .pipeline import (
+    DEFAULT_STANDARD,
+    KPIS_SCHEMA,
+    CoverageRun,
+    kpis_document,
+    run_coverage,
+)
 from .run import OPTIMIZE_MODELS, REPORT_FILES, Report, write_report
 
 __all__ = [
+    "DEFAULT_STANDARD",
+    "KPIS_SCHEMA",
+    "CoverageRun",
+    "kpis_document",
+    "run_coverage",
     "OPTIMIZE_MODELS",
     "REPORT_FILES",
     "Report",

@@ -1,0 +1,466 @@
+"""The one coverage pipeline behind ``relaynet coverage``, ``relaynet report`` and the demo.
+
+load → assess (base eligibility + the time windows built from it) → gaps → compliance →
+travel burden → published comparison → optional optimisation, then one ``kpis.json``
+document and one set of tables. The CLI commands and :func:`relaynet.write_report` only
+choose which files to write around it, so a fix lands once and "covered" means one thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import datasets
+from ..eligibility import Eligibility
+from ..errors import InputError, ParameterError
+from ..io import load_demand, load_points, write_csv, write_geojson, write_json
+from ..standard import Standard
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STANDARD = "5km"
+"""The standard every command uses unless told otherwise: 5 km in a straight line, the
+distance La Poste publishes its accessibility figures for. "20 min by car" needs a road
+graph (or the documented straight-line estimate) to mean something, so it is opt-in."""
+
+KPIS_SCHEMA = "relaynet.kpis/1"
+"""Identifier of the ``kpis.json`` layout (bumped when a key changes meaning)."""
+
+OPTIMIZE_MODELS = ("mclp", "lscp", "pmedian", "backup")
+"""Models the report's optimisation accepts (see :func:`relaynet.optimize.solve`)."""
+
+AREA_ALIASES = ("departement", "département", "department", "dept")
+"""Spellings of ``by`` that mean the bundled communes' ``area_id`` (the département)."""
+
+BUNDLED = {"points": "laposte_points.parquet", "demand": "communes_demand.parquet"}
+
+
+def area_column(by: str, demand: pd.DataFrame) -> str:
+    """The demand column that ``by`` names (``"departement"`` … mean ``area_id``)."""
+    if by in demand.columns:
+        return by
+    if by.lower() in AREA_ALIASES and "area_id" in demand.columns:
+        return "area_id"
+    raise ParameterError(
+        f"by={by!r}: demand has no such column; columns are {list(demand.columns)}"
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_input(source, role: str, *, bundled: bool = False):
+    """Accepted rows, rejected rows (with ``source`` and ``file``) and an input record.
+
+    Parameters
+    ----------
+    source
+        A file path (read leniently), a GeoDataFrame in the canonical schema, or ``None``
+        with ``bundled=True`` for the bundled data of that role.
+    role
+        ``"points"`` or ``"demand"``.
+    """
+    loader = load_points if role == "points" else load_demand
+    if isinstance(source, gpd.GeoDataFrame):
+        return source, pd.DataFrame(), {"role": role, "path": None, "rows": len(source)}
+    from_bundle = source is None
+    if from_bundle:
+        if not bundled:
+            raise ParameterError(f"{role}: a file path or a GeoDataFrame is required")
+        source = datasets.path(BUNDLED[role])
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"{path}: {role} file not found")
+    accepted, rejected = loader(path)
+    if len(accepted) == 0:
+        raise InputError(f"{path}: no usable {role} rows ({len(rejected)} rejected)")
+    record = {
+        "role": role,
+        "path": f"bundled:{path.name}" if from_bundle else str(path),
+        "sha256": _sha256(path),
+        "bytes": path.stat().st_size,
+        "rows_read": int(len(accepted) + len(rejected)),
+        "accepted": int(len(accepted)),
+        "rejected": int(len(rejected)),
+    }
+    if len(rejected):
+        rejected = rejected.copy()
+        rejected.insert(0, "file", str(path))
+        rejected.insert(0, "source", role)
+    return accepted, rejected, record
+
+
+@dataclass(frozen=True)
+class CoverageRun:
+    """Everything one pipeline run produced (what the files and pages are written from).
+
+    ``where`` is the base eligibility (``None``: every point); the time windows were built
+    with its ``unknown_hours`` policy. ``published`` is La Poste's published comparison
+    when the run is about La Poste over French communes, else ``None``.
+    """
+
+    points: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+    inputs: list[dict]
+    area: str
+    standard: Standard
+    where: Eligibility | None
+    threshold: float
+    assessment: Any
+    gaps: gpd.GeoDataFrame
+    compliance: pd.DataFrame
+    burden: pd.DataFrame
+    published: pd.DataFrame | None = None
+    solution: Any = None
+    parameters: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def windows_for(where: Eligibility | None, windows: bool):
+    """The four standard time windows under the same unknown-hours policy as ``where``."""
+    from ..coverage.windows import time_windows
+
+    if not windows:
+        return None
+    policy = where.unknown_hours if where is not None else "exclude"
+    return time_windows(unknown_hours=policy)
+
+
+def run_coverage(
+    points,
+    demand,
+    standard: Standard | str = DEFAULT_STANDARD,
+    *,
+    by: str = "area_id",
+    where: Eligibility | None = None,
+    threshold: float = 0.9,
+    windows: bool = True,
+    eps_m: float | None = None,
+    optimize: str | None = None,
+    p: int | None = None,
+    time_limit: float = 60.0,
+    bundled: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> CoverageRun:
+    """Load, assess, find gaps, check compliance, measure the travel burden, optimise.
+
+    Parameters
+    ----------
+    points, demand
+        File paths (read leniently: unusable rows are kept in ``rejected``), GeoDataFrames
+        in the canonical schema, or ``None`` with ``bundled=True`` for the bundled data.
+    standard
+        Service standard (``"5km"``, ``"20min"``, ``"5km|20min"``); default
+        :data:`DEFAULT_STANDARD`.
+    by
+        Demand column for per-area tables (``"departement"`` is an alias of ``area_id``).
+    where
+        Base eligibility of the points; its ``unknown_hours`` policy also applies to the
+        time windows. ``None``: every point, unknown hours excluded from the windows.
+    threshold
+        Share of each area's weight that must be covered (0.9: the French postal rule).
+    windows
+        Assess the four standard time windows too.
+    eps_m
+        Gap clustering radius, metres (default: the standard's distance).
+    optimize, p, time_limit
+        Optional siting model, number of new sites and solver limit (seconds); the
+        candidates are the demand places, existing eligible points stay open.
+    progress
+        Called with each stage name.
+    """
+    from ..coverage import assess, compliance_table, find_gaps, travel_burden
+
+    if isinstance(standard, str):
+        standard = Standard.parse(standard)
+    if not 0 < threshold <= 1:
+        raise ParameterError(f"threshold={threshold!r}: expected a share in (0, 1]")
+    if optimize is not None:
+        optimize = optimize.lower()
+        if optimize not in OPTIMIZE_MODELS:
+            raise ParameterError(f"optimize={optimize!r}: expected one of {OPTIMIZE_MODELS}")
+        if optimize in ("mclp", "pmedian", "backup") and (p is None or p < 1):
+            raise ParameterError(f"optimize={optimize!r} needs p ≥ 1 (number of new sites)")
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter(), ""]
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        if clock[1]:
+            timings[clock[1]] = round(now - clock[0], 3)
+        clock[0], clock[1] = now, name
+        if progress is not None:
+            progress(name)
+        log.info("coverage: %s", name)
+
+    stage("load")
+    points_gdf, points_rejected, points_record = load_input(points, "points", bundled=bundled)
+    demand_gdf, demand_rejected, demand_record = load_input(demand, "demand", bundled=bundled)
+    area = area_column(by, demand_gdf)
+    parts = [r for r in (points_rejected, demand_rejected) if len(r)]
+    rejected = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if rejected.empty:
+        rejected = pd.DataFrame(columns=["source", "file", "row", "reason"])
+
+    stage("assess")
+    base = where if where is not None and not where.is_empty else None
+    assessment = assess(
+        demand_gdf, points_gdf, standard, base, by=area, windows=windows_for(where, windows)
+    )
+
+    stage("gaps")
+    gaps = find_gaps(assessment, eps_m=eps_m)
+    compliance = compliance_table(assessment, threshold)
+    burden = travel_burden(assessment)
+    published = _published(assessment, points_gdf, threshold)
+
+    solution = None
+    if optimize:
+        stage("optimize")
+        solution = _optimize(demand_gdf, points_gdf, standard, optimize, p, time_limit, base)
+    stage("")
+    parameters = {
+        "standard": standard.to_dict(),
+        "by": area,
+        "where": base.describe() if base is not None else "all points",
+        "unknown_hours": where.unknown_hours if where is not None else "exclude",
+        "threshold": threshold,
+        "windows": windows,
+        "eps_m": eps_m,
+        "optimize": optimize,
+        "p": p,
+        "time_limit_s": time_limit if optimize else None,
+    }
+    return CoverageRun(
+        points=points_gdf,
+        demand=demand_gdf,
+        rejected=rejected,
+        inputs=[points_record, demand_record],
+        area=area,
+        standard=standard,
+        where=base,
+        threshold=threshold,
+        assessment=assessment,
+        gaps=gaps,
+        compliance=compliance,
+        burden=burden,
+        published=published,
+        solution=solution,
+        parameters=parameters,
+        timings=timings,
+    )
+
+
+def _optimize(demand, points, standard, model, p, time_limit, base):
+    """New sites among the demand places, existing (eligible) points kept open.
+
+    Uncapacitated: a ``capacity`` column in the points file is ignored here (its unit is
+    not known to the report); ``relaynet optimize --demand-rate`` takes capacities.
+    """
+    from ..optimize import candidates_from_demand, solve
+
+    existing = points if base is None else points.loc[base.mask(points)]
+    existing = existing.assign(capacity=np.nan)
+    return solve(
+        demand,
+        candidates_from_demand(demand),
+        standard,
+        model=model,
+        existing=existing,
+        p=p,
+        time_limit=time_limit,
+    )
+
+
+def _published(assessment, points: pd.DataFrame, threshold: float) -> pd.DataFrame | None:
+    """La Poste's published accessibility figures beside ours, when the run is about La
+    Poste's network over French communes (INSEE codes as ``demand_id``); else None."""
+    from ..coverage import published_comparison
+
+    ids = assessment.access["demand_id"].astype(str)
+    insee_like = ids.str.fullmatch(r"[0-9][0-9AB][0-9]{3}").mean() > 0.95
+    la_poste = "network" in points and (points["network"] == "la_poste").mean() > 0.5
+    if not (insee_like and la_poste and len(ids) > 100):
+        return None
+    return published_comparison(assessment, threshold=threshold)
+
+
+def compliance_summary(compliance: pd.DataFrame, area: str, threshold: float) -> dict:
+    """``{"threshold", "areas", "passing", "failing": [area ids]}`` of a compliance table."""
+    return {
+        "threshold": threshold,
+        "areas": int(len(compliance)),
+        "passing": int(compliance["passes"].sum()),
+        "failing": compliance.loc[~compliance["passes"], area].astype(str).tolist(),
+    }
+
+
+def solution_summary(solution) -> dict:
+    """The JSON summary of an optimisation (``bound``/``gap`` null when not proven)."""
+    return {
+        "model": solution.model,
+        "status": solution.status,
+        "solver": solution.solver,
+        "objective": solution.objective,
+        "bound": solution.bound,
+        "gap": solution.gap,
+        "greedy_objective": solution.greedy_objective,
+        "n_sites": int(len(solution.sites)),
+        "covered_weight_before": solution.covered_weight_before,
+        "covered_weight_after": solution.covered_weight_after,
+        "wall_s": solution.wall_s,
+    }
+
+
+def kpis_document(
+    assessment,
+    compliance: pd.DataFrame,
+    area: str,
+    threshold: float,
+    *,
+    gaps: gpd.GeoDataFrame | None = None,
+    burden: pd.DataFrame | None = None,
+    published: pd.DataFrame | None = None,
+    solution=None,
+) -> dict:
+    """The ``kpis.json`` document (:data:`KPIS_SCHEMA`), the same from every front end.
+
+    Keys: ``schema``, ``engine`` (``local``/``dask``), ``by``, then the assessment's own
+    (``standard`` as :meth:`Standard.to_dict`, ``where``, ``drive_time_source``,
+    ``overall``, ``by_density``, ``windows``, ``networks`` …), ``compliance``
+    (``threshold``, ``areas``, ``passing``, ``failing``), and when available ``gaps``,
+    ``travel_burden``, ``published_comparison`` and ``optimization``. Shares are in
+    [0, 1], distances in metres, times in seconds; unknown values are ``null``.
+    """
+    from ..coverage.kpis import kpi_dict
+
+    doc: dict[str, Any] = {"schema": KPIS_SCHEMA, "engine": "local", "by": area}
+    doc.update(assessment.to_dict())
+    doc["compliance"] = compliance_summary(compliance, area, threshold)
+    if gaps is not None:
+        doc["gaps"] = {
+            "zones": int(len(gaps)),
+            "uncovered_weight": float(gaps["uncovered_weight"].sum()) if len(gaps) else 0.0,
+        }
+    if burden is not None and len(burden):
+        row = burden.iloc[0]
+        doc["travel_burden"] = kpi_dict(row.drop(["distance_source"]))
+        doc["travel_burden"]["distance_source"] = str(row["distance_source"])
+    if published is not None:
+        doc["published_comparison"] = published.to_dict("records")
+    if solution is not None:
+        doc["optimization"] = solution_summary(solution)
+    return doc
+
+
+def run_kpis(run: CoverageRun) -> dict:
+    """:func:`kpis_document` of a pipeline run."""
+    return kpis_document(
+        run.assessment,
+        run.compliance,
+        run.area,
+        run.threshold,
+        gaps=run.gaps,
+        burden=run.burden,
+        published=run.published,
+        solution=run.solution,
+    )
+
+
+def write_tables(folder: Path, run: CoverageRun, *, access_format: str = "csv") -> list[str]:
+    """Write the data files of a run into ``folder``; the names written, sorted.
+
+    ``access.csv`` (or ``.parquet``), ``gaps.geojson``, ``gaps.csv``, ``compliance.csv``,
+    ``rejected.csv``, ``kpis.json`` and, with an optimisation, ``sites.csv``.
+    """
+    from ..io import atomic_path
+
+    files = ["gaps.geojson", "gaps.csv", "compliance.csv", "rejected.csv", "kpis.json"]
+    if access_format == "parquet":
+        with atomic_path(folder / "access.parquet") as tmp:
+            run.assessment.access.to_parquet(tmp, index=False)
+        files.append("access.parquet")
+    elif access_format == "csv":
+        write_csv(run.assessment.access, folder / "access.csv")
+        files.append("access.csv")
+    else:
+        raise ParameterError(f"access_format={access_format!r}: expected 'csv' or 'parquet'")
+    write_geojson(run.gaps, folder / "gaps.geojson")
+    write_csv(run.gaps, folder / "gaps.csv")
+    write_csv(run.compliance, folder / "compliance.csv")
+    write_csv(run.rejected, folder / "rejected.csv")
+    if run.solution is not None:
+        write_csv(run.solution.sites, folder / "sites.csv")
+        files.append("sites.csv")
+    write_json(run_kpis(run), folder / "kpis.json")
+    return sorted(files)
+
+
+def write_run_record(
+    folder: Path,
+    run: CoverageRun,
+    *,
+    started: dt.datetime,
+    files: list[str],
+    extra: dict | None = None,
+) -> None:
+    """Write ``run.json``: version, inputs with SHA-256, parameters, timings, files.
+
+    Timings and the start/finish times are the only values that differ between two
+    identical runs.
+    """
+    import folium
+
+    from .. import __version__
+
+    record = {
+        "relaynet_version": __version__,
+        "python": platform.python_version(),
+        "folium_version": folium.__version__,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "inputs": run.inputs,
+        "parameters": {**run.parameters, **(extra or {})},
+        "timings_s": run.timings,
+        "n_rejected": int(len(run.rejected)),
+        "exit_code": 1 if len(run.rejected) else 0,
+        "files": sorted({*files, "run.json"}),
+    }
+    write_json(record, folder / "run.json")
+
+
+__all__ = [
+    "AREA_ALIASES",
+    "DEFAULT_STANDARD",
+    "KPIS_SCHEMA",
+    "OPTIMIZE_MODELS",
+    "CoverageRun",
+    "area_column",
+    "compliance_summary",
+    "kpis_document",
+    "load_input",
+    "run_coverage",
+    "run_kpis",
+    "solution_summary",
+    "windows_for",
+    "write_run_record",
+    "write_tables",
+]
