@@ -45,6 +45,7 @@ from ._columns import (
     map_columns,
 )
 from ._read import MAX_CELL_CHARS, OSM_SUFFIXES, RawTable, read_raw, suffix_of
+from ._read import one_line as one_line  # public: one printable line for error messages
 from .errors import InputError
 from .hours_columns import days_to_osm, find_day_columns, parse_day_value
 from .schema import (
