@@ -178,8 +178,9 @@ def lp_guided(
     Roundings keep the top 60–90 % of ``p`` columns by LP value and fill greedily; each is
     swap-searched and the best (never worse than ``x_start``) seeds an iterated local
     search: close ``max(2, p/20)`` random open columns (seeded), refill greedily, swap,
-    keep if better. Stops after ``rounds`` perturbations, ``time_budget_s`` seconds (a
-    guard), or once ``(bound − value) / value ≤ gap``.
+    keep if better. Stops after ``rounds`` perturbations, ``time_budget_s`` seconds (the
+    whole search, swap searches included; a round under way finishes), or once
+    ``(bound − value) / value ≤ gap``.
 
     Returns
     -------
@@ -192,8 +193,11 @@ def lp_guided(
     best_v = coverage_value(G, W, best)
     deadline = t0 + time_budget_s
 
+    def left() -> float:
+        return max(0.0, deadline - time.perf_counter())
+
     def done(v: float) -> bool:
-        return v > 0 and (bound - v) / v <= gap or time.perf_counter() > deadline
+        return v > 0 and (bound - v) / v <= gap or left() <= 0
 
     order = np.argsort(-np.asarray(x_lp), kind="stable")
     for share in (0.9, 0.8, 0.7, 0.6):
@@ -201,7 +205,7 @@ def lp_guided(
             break
         x = np.zeros(G.shape[1])
         x[order[: int(share * p)]] = 1.0
-        x = swap_search(G, GT, W, fill(G, GT, W, x, p), time_budget_s=time_budget_s)
+        x = swap_search(G, GT, W, fill(G, GT, W, x, p), time_budget_s=left())
         v = coverage_value(G, W, x)
         if v > best_v:
             best, best_v = x, v
@@ -217,7 +221,7 @@ def lp_guided(
         if len(open_cols) <= n_drop:
             break
         x[rng.choice(open_cols, n_drop, replace=False)] = 0.0
-        x = swap_search(G, GT, W, fill(G, GT, W, x, p), time_budget_s=time_budget_s)
+        x = swap_search(G, GT, W, fill(G, GT, W, x, p), time_budget_s=left())
         v = coverage_value(G, W, x)
         if v > best_v:
             best, best_v = x, v

@@ -76,6 +76,20 @@ class MatrixModel:
         """Objective of a full column vector, constant included."""
         return float(self.cost @ values + self.offset)
 
+    def feasible(self, values: np.ndarray, tol: float = 1e-6) -> bool:
+        """Whether a full column vector meets the bounds, integrality and every row (within
+        ``tol``, relative to the size of each bound)."""
+        x = np.asarray(values, dtype=float)
+        ax = self.A @ x
+        return bool(
+            len(x) == self.n_cols
+            and np.all(x >= self.lb - tol * (1 + np.abs(self.lb)))
+            and np.all(x <= self.ub + tol * (1 + np.abs(self.ub)))
+            and np.all(np.abs(x[self.integer] - np.round(x[self.integer])) <= tol)
+            and np.all(ax >= self.row_lb - tol * (1 + np.abs(self.row_lb)))
+            and np.all(ax <= self.row_ub + tol * (1 + np.abs(self.row_ub)))
+        )
+
 
 @dataclass(frozen=True)
 class Instance:

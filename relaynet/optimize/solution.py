@@ -35,12 +35,17 @@ class Solution:
         (backup), number or cost of sites (LSCP), weighted distance in metres — or seconds
         for a time standard — with each demand capped at the cut-off penalty (p-median).
     bound
-        Best proven bound on ``objective`` (same units).
+        Best proven bound on ``objective`` (same units); ``None`` when none was proven (e.g.
+        the time limit came first).
     gap
         Relative gap proven by the solver on the reduced model (demand already covered by
-        fixed sites removed); never smaller than ``|bound - objective| / |objective|``.
+        fixed sites removed); never smaller than ``|bound - objective| / |objective|``;
+        ``None`` when there is no bound.
     greedy_objective
         Objective of the greedy heuristic on the same model (also the warm start).
+    wall_s, time_limit_s
+        Measured wall time of the whole ``solve`` call and the time limit it was given
+        (seconds); see :func:`~relaynet.optimize.solve` for what the limit covers.
     assignment
         One row per demand point: ``demand_id, weight, area_id, point_id`` (nearest open
         site within the standard — with capacities, the site serving its largest share —
@@ -61,8 +66,8 @@ class Solution:
     sites: gpd.GeoDataFrame
     closed: gpd.GeoDataFrame
     objective: float
-    bound: float
-    gap: float
+    bound: float | None
+    gap: float | None
     greedy_objective: float
     solver: str
     engine: str
@@ -74,6 +79,7 @@ class Solution:
     assignment: pd.DataFrame
     uncoverable: tuple[str, ...]
     stats: dict = field(default_factory=dict)
+    time_limit_s: float | None = None
 
     @property
     def proven_optimal(self) -> bool:
@@ -136,10 +142,13 @@ class Solution:
     def summary(self) -> str:
         """One paragraph for logs and the CLI."""
         proven = "proven" if self.proven_optimal else "NOT proven optimal"
+        bound = "bound: not proven" if self.bound is None else f"bound {self.bound:,.6g}"
+        gap = "gap unknown" if self.gap is None else f"gap {self.gap:.4%}"
+        limit = "" if self.time_limit_s is None else f" (limit {self.time_limit_s:g} s)"
         return (
             f"{self.model.upper()} [{self.standard.label}]: {len(self.sites)} site(s) selected, "
-            f"status {self.status} ({proven}), objective {self.objective:,.6g}, bound "
-            f"{self.bound:,.6g}, gap {self.gap:.4%}, greedy {self.greedy_objective:,.6g}; "
-            f"{self.solver} in {self.wall_s:.2f} s; covered weight "
+            f"status {self.status} ({proven}), objective {self.objective:,.6g}, {bound}, "
+            f"{gap}, greedy {self.greedy_objective:,.6g}; "
+            f"{self.solver} in {self.wall_s:.2f} s{limit}; covered weight "
             f"{self.covered_weight_before:,.0f} → {self.covered_weight_after:,.0f}"
         )

@@ -10,13 +10,19 @@ Two engines:
   in one call — no Python object per variable or constraint. Used by ``engine="auto"``
   when the model has more than :data:`AUTO_HIGHSPY_NNZ` non-zeros and HiGHS is the solver:
   at national scale the pulp layer alone costs tens of seconds and >1 GiB.
+
+Solvers print nothing unless ``verbose``: their log goes to a temporary file and comes back
+in :attr:`RawResult.log`. Time limits come as one :class:`~.deadline.Deadline`; the solver
+gets the time left when it starts (after the model is built).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,6 +32,7 @@ import numpy as np
 import pulp
 
 from ..errors import ParameterError, SolverError
+from .deadline import Deadline
 from .models import MatrixModel
 
 log = logging.getLogger(__name__)
@@ -75,14 +82,19 @@ def run(
     *,
     solver: str = "highs",
     engine: str = "auto",
-    time_limit: float = 120.0,
+    deadline: Deadline,
     gap: float = 1e-4,
     start: np.ndarray | None = None,
     threads: int | None = None,
     options: dict | None = None,
+    verbose: bool = False,
 ) -> RawResult:
-    """Solve ``model``; ``start`` is a full column vector used as warm start; ``options``
-    are HiGHS options (highspy engine)."""
+    """Solve ``model`` by ``deadline``; ``start`` is a full column vector used as warm start;
+    ``options`` are HiGHS options (highspy engine); ``verbose`` shows the solver log.
+
+    When the deadline has already passed the solver is not started: the result has status
+    ``"time_limit"``, no values and an unknown (NaN) bound.
+    """
     engine = choose_engine(model, solver, engine)
     if model.n_cols == 0:
         return RawResult(
@@ -97,9 +109,47 @@ def run(
             0.0,
             0.0,
         )
+    if deadline.expired:
+        return _out_of_time(deadline, solver, engine, 0.0)
     if engine == "highspy":
-        return _run_highspy(model, time_limit, gap, start, threads, options)
-    return _run_pulp(model, solver, time_limit, gap, start, threads)
+        return _run_highspy(model, deadline, gap, start, threads, options, verbose)
+    return _run_pulp(model, solver, deadline, gap, start, threads, verbose)
+
+
+def _out_of_time(deadline: Deadline, solver: str, engine: str, build_s: float) -> RawResult:
+    """The result when the deadline passed before the solver could start."""
+    text = f"time limit of {deadline.limit_s:g} s reached before the solver could start\n"
+    nan = float("nan")
+    return RawResult(None, "time_limit", nan, nan, nan, text, solver, engine, build_s, 0.0)
+
+
+@functools.cache
+def _quiet_highs_class():
+    import highspy
+
+    class QuietHighs(highspy.Highs):
+        def enableCallbacks(self):
+            # Highs.__init__ calls this; HiGHS prints its banner the first time a callback
+            # is installed with output on, so output is off until the caller turns it on
+            self.setOptionValue("output_flag", False)
+            super().enableCallbacks()
+
+    return QuietHighs
+
+
+def new_highs(log_path: str, verbose: bool = False, **options):
+    """A ``highspy.Highs`` instance that logs to ``log_path`` only — and to the console too
+    when ``verbose`` — with the given HiGHS ``options`` set (``None`` values skipped).
+
+    Plain ``highspy.Highs()`` prints the "Running HiGHS … Copyright" banner on the first
+    instance of a process before any option can be set; this one does not.
+    """
+    h = _quiet_highs_class()()
+    settings = {"output_flag": True, "log_to_console": bool(verbose), "log_file": log_path}
+    for key, value in {**settings, **options}.items():
+        if value is not None:
+            h.setOptionValue(key, value)
+    return h
 
 
 # --------------------------------------------------------------------------- pulp
@@ -144,13 +194,25 @@ def to_pulp(model: MatrixModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
 
 
 class _PulpHiGHS(pulp.HiGHS):
-    """pulp's in-process HiGHS with a warm start and access to the bound and gap."""
+    """pulp's in-process HiGHS: quiet (see :func:`new_highs`), with a warm start, the time
+    left at the deadline when the run starts, and access to the bound and gap."""
 
-    def __init__(self, *args, start_values=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, deadline, log_path, verbose, start_values=None, **options):
+        super().__init__(msg=False)
+        self.deadline = deadline
+        self.log_path = log_path
+        self.verbose = verbose
         self.start_values = start_values
+        self.highs_options = options
+
+    def createAndConfigureSolver(self, lp):
+        lp.solverModel = new_highs(self.log_path, self.verbose, **self.highs_options)
 
     def callSolver(self, lp):
+        self.skipped = self.deadline.expired  # pulp's own model building took the time left
+        if self.skipped:
+            return
+        lp.solverModel.setOptionValue("time_limit", self.deadline.left())
         if self.start_values is not None:
             values = np.zeros(lp.solverModel.getNumCol())
             for var in lp.variables():
@@ -216,10 +278,12 @@ def _read(path: str) -> str:
         return ""
 
 
-def _run_pulp(model, solver, time_limit, gap, start, threads) -> RawResult:
+def _run_pulp(model, solver, deadline, gap, start, threads, verbose) -> RawResult:
     t0 = time.perf_counter()
     prob, variables = to_pulp(model)
     build_s = time.perf_counter() - t0
+    if deadline.expired:
+        return _out_of_time(deadline, solver, "pulp", build_s)
     fd, log_path = tempfile.mkstemp(prefix="relaynet_", suffix=".log")
     os.close(fd)
     try:
@@ -228,13 +292,12 @@ def _run_pulp(model, solver, time_limit, gap, start, threads) -> RawResult:
             if start is not None:
                 start_values = {v.name: float(s) for v, s in zip(variables, start)}
             backend = _PulpHiGHS(
-                msg=True,
-                timeLimit=time_limit,
-                gapRel=gap,
-                threads=threads,
+                deadline=deadline,
+                log_path=log_path,
+                verbose=verbose,
                 start_values=start_values,
-                log_to_console=False,
-                log_file=log_path,
+                mip_rel_gap=gap,
+                threads=threads,
             )
         else:
             if start is not None:
@@ -245,7 +308,7 @@ def _run_pulp(model, solver, time_limit, gap, start, threads) -> RawResult:
             backend = pulp.COIN_CMD(
                 path=cbc_path(),
                 msg=False,
-                timeLimit=time_limit,
+                timeLimit=max(deadline.left(), 1e-3),
                 gapRel=gap,
                 threads=threads,
                 warmStart=start is not None,
@@ -257,7 +320,11 @@ def _run_pulp(model, solver, time_limit, gap, start, threads) -> RawResult:
         except pulp.PulpSolverError as exc:
             raise SolverError(f"{solver} failed: {exc}") from exc
         solve_s = time.perf_counter() - t1
+        if getattr(backend, "skipped", False):
+            return _out_of_time(deadline, solver, "pulp", build_s)
         text = _read(log_path)
+        if verbose and solver == "cbc":  # pulp sends CBC's output to the log file only
+            sys.stdout.write(text)
     finally:
         os.unlink(log_path)
     values = np.array([v.varValue if v.varValue is not None else np.nan for v in variables])
@@ -308,20 +375,14 @@ def _cbc_numbers(text: str, prob, model: MatrixModel, values: np.ndarray):
 # --------------------------------------------------------------------------- highspy
 
 
-def _run_highspy(model, time_limit, gap, start, threads, options=None) -> RawResult:
+def _run_highspy(model, deadline, gap, start, threads, options, verbose) -> RawResult:
     import highspy
 
     t0 = time.perf_counter()
-    h = highspy.Highs()
     fd, log_path = tempfile.mkstemp(prefix="relaynet_", suffix=".log")
     os.close(fd)
     try:
-        h.setOptionValue("log_to_console", False)
-        h.setOptionValue("log_file", log_path)
-        h.setOptionValue("time_limit", float(time_limit))
-        h.setOptionValue("mip_rel_gap", float(gap))
-        if threads is not None:
-            h.setOptionValue("threads", int(threads))
+        h = new_highs(log_path, verbose, mip_rel_gap=float(gap), threads=threads)
         if options is None and model.A.nnz > BIG_MODEL_NNZ:
             options = BIG_MODEL_OPTIONS
         for key, value in (options or {}).items():
@@ -336,6 +397,7 @@ def _run_highspy(model, time_limit, gap, start, threads, options=None) -> RawRes
                 np.asarray(start, dtype=float),
             )
         build_s = time.perf_counter() - t0
+        h.setOptionValue("time_limit", max(deadline.left(), 1e-3))
         t1 = time.perf_counter()
         h.run()
         solve_s = time.perf_counter() - t1
@@ -362,10 +424,11 @@ def _run_highspy(model, time_limit, gap, start, threads, options=None) -> RawRes
 
 
 def solve_relaxation(
-    model: MatrixModel, *, time_limit: float, threads: int | None = None
+    model: MatrixModel, *, time_limit: float, threads: int | None = None, verbose: bool = False
 ) -> tuple[np.ndarray | None, float, str]:
     """LP relaxation of ``model`` with HiGHS (interior point + crossover above
-    :data:`BIG_MODEL_NNZ` non-zeros, else HiGHS's choice).
+    :data:`BIG_MODEL_NNZ` non-zeros, else HiGHS's choice), in at most ``time_limit`` seconds
+    of HiGHS time (> 0); ``verbose`` shows the HiGHS log.
 
     Returns
     -------
@@ -376,15 +439,10 @@ def solve_relaxation(
     """
     import highspy
 
-    h = highspy.Highs()
     fd, log_path = tempfile.mkstemp(prefix="relaynet_lp_", suffix=".log")
     os.close(fd)
     try:
-        h.setOptionValue("log_to_console", False)
-        h.setOptionValue("log_file", log_path)
-        h.setOptionValue("time_limit", float(time_limit))
-        if threads is not None:
-            h.setOptionValue("threads", int(threads))
+        h = new_highs(log_path, verbose, time_limit=float(time_limit), threads=threads)
         if model.A.nnz > BIG_MODEL_NNZ:
             h.setOptionValue("solver", "ipm")
         _pass_model(h, model, np.zeros(model.n_cols, dtype=bool))  # the relaxation
