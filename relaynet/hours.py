@@ -11,12 +11,18 @@ Conventions
 -----------
 * Datetimes are local wall-clock times of the points (naive). Timezone-aware datetimes
   are converted to ``tz`` (``"Europe/Paris"`` by default) and made naive first.
-* A point whose hours are missing, empty or unparseable has *unknown* hours. With
+* A point whose hours are missing, empty, unparseable, or only comments
+  (``'"on appointment"'``, ``'"only after registration"; PH off'``) has *unknown* hours. With
   ``unknown="exclude"`` (default) it is never open; with ``unknown="include"`` it is
   treated as open. :attr:`Schedules.n_unknown` counts them.
 * A parsed schedule can itself be in state ``UNKNOWN`` at some times (``"Mo 10:00-12:00
-  unknown"``, a comment-only rule). Like ``OpeningHours.is_open``, that state counts as
-  *not open*; the ``unknown`` policy applies only to missing/unparseable hours.
+  unknown"``). Like ``OpeningHours.is_open``, that state counts as *not open*; the
+  ``unknown`` policy applies only to unknown hours as above.
+* ``sunrise``/``sunset``/``dawn``/``dusk`` are computed at each point's coordinates in
+  ``tz`` when the points are a GeoDataFrame (see :class:`Schedules`).
+* Dated ``off`` rules from before the current year that the parser rejects
+  (``"Mo-Fr 09:00-12:00; PH off; 2022 Mar 11,25 off"``) are dropped before parsing: they
+  cannot change any answer from today on. Nothing else is rewritten.
 """
 
 from __future__ import annotations
@@ -24,12 +30,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
 import opening_hours as _oh
 import pandas as pd
+import shapely
 
 from .errors import ParameterError
 
@@ -45,20 +53,121 @@ _NS_PER_MIN = 60 * 10**9
 _DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
+_SUN = re.compile(r"sunrise|sunset|dawn|dusk", re.IGNORECASE)
+_SUN_ROUND = 1
+"""Decimals of the coordinates grouping strings with sun events (0.1° ≈ 25 s of sun time)."""
+_COMMENT = re.compile(r'"[^"]*"')
+_OFF_WORDS = re.compile(r"(?:\S.*\s)?(?:off|closed)", re.IGNORECASE)
+_MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_DAY = rf"(?:\d{{4}}\s*)?(?:{_MONTH}\s*)?\d{{1,2}}"
+_DAYS_ITEM = rf"{_DAY}(?:\s*-\s*{_DAY})?"
+_DATED_OFF = re.compile(
+    rf"(?P<dates>\d{{4}}\s*{_MONTH}\s*{_DAYS_ITEM}(?:\s*,\s*{_DAYS_ITEM})*)\s+(?:off|closed)"
+)
+"""A rule closed on explicit dates, the first with a year: ``2022 Mar 09,May 02-06,27 off``."""
+
+
 @lru_cache(maxsize=200_000)
-def _parse(text: str, country: str | None) -> _oh.OpeningHours | None:
-    """Parse one string (cached for the process); ``None`` when it is not valid."""
+def _comment_only(text: str) -> bool:
+    """True when no rule of ``text`` gives times or days: only comments and ``off`` rules.
+
+    opening-hours-py reads such a string (``'"on appointment"'``) as open 24/7.
+    """
+    rules = [r.strip() for r in re.split(r";|\|\|", _COMMENT.sub("", text))]
+    has_comment_rule = any(not r for r in rules)
+    return has_comment_rule and all(not r or _OFF_WORDS.fullmatch(r) for r in rules)
+
+
+def _is_past_dated_off(rule: str, today: dt.date) -> bool:
+    """A rule such as ``"2022 Mar 11,25 off"`` whose every date is before ``today``.
+
+    Every year is explicit in such a rule; an item without a year continues the year
+    before it, and a range ending on a month name may run into the next year.
+    """
+    match = _DATED_OFF.fullmatch(rule.strip())
+    if not match:
+        return False
+    latest = max(int(y) for y in re.findall(r"\d{4}", match["dates"]))
+    may_wrap = re.search(rf"-\s*{_MONTH}", match["dates"]) is not None
+    return latest + (1 if may_wrap else 0) < today.year
+
+
+def _drop_past_off_rules(text: str, today: dt.date) -> str | None:
+    """``text`` without the past dated ``off`` rules the parser rejects; None if none.
+
+    Such rules (``"Mo-Fr 09:00-12:00; PH off; 2022 Mar 11,25 off"``: a day list after a
+    month is not in the grammar opening-hours-py implements) cannot change any answer
+    from ``today`` on, so dropping them keeps the meaning of the string for the future.
+    """
+    if '"' in text:
+        return None
+    parts = re.split(r"(;|\|\|)", text)
+    pairs = list(zip(["", *parts[1::2]], parts[0::2], strict=True))
+    kept = [
+        (sep, rule)
+        for sep, rule in pairs
+        if not (_is_past_dated_off(rule, today) and not _oh.validate(rule.strip()))
+    ]
+    if len(kept) == len(pairs) or not kept:
+        return None
+    return "".join(sep + rule for sep, rule in kept).lstrip(";|").strip()
+
+
+@lru_cache(maxsize=200_000)
+def _parse(
+    text: str, country: str | None, coords: tuple[float, float] | None = None, tz: str = ""
+) -> tuple[_oh.OpeningHours | None, bool]:
+    """Parse one string (cached for the process).
+
+    Returns
+    -------
+    (schedule, recovered)
+        ``schedule`` is None when the string is not valid; ``recovered`` is True when it
+        parsed only after dropping past dated ``off`` rules (:func:`_drop_past_off_rules`).
+    """
+    options: dict = {"country": country} if country else {}
+    if coords is not None:
+        options.update(coords=coords, timezone=_zone(tz), auto_country=False)
     try:
-        if country:
-            return _oh.OpeningHours(text, country=country)
-        return _oh.OpeningHours(text)
+        return _oh.OpeningHours(text, **options), False
     except _oh.UnknownCountryError:
         raise ParameterError(
             f"unknown country code {country!r} for public holidays "
             "(expected an ISO 3166 code such as 'FR')"
         ) from None
     except (_oh.ParserError, SyntaxError, ValueError):
-        return None
+        pass
+    cleaned = _drop_past_off_rules(text, dt.date.today())
+    if cleaned is None:
+        return None, False
+    try:
+        return _oh.OpeningHours(cleaned, **options), True
+    except (_oh.ParserError, SyntaxError, ValueError):
+        return None, False
+
+
+def _zone(tz: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ParameterError(f"unknown time zone {tz!r} (expected e.g. 'Europe/Paris')") from None
+
+
+def _latlon(points, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude, longitude (degrees) of each point; NaN without a usable point geometry."""
+    lat = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
+    geometry = getattr(points, "geometry", None) if isinstance(points, pd.DataFrame) else None
+    if geometry is None or not hasattr(geometry, "crs"):
+        return lat, lon
+    if geometry.crs is not None and not geometry.crs.equals("EPSG:4326"):
+        geometry = geometry.to_crs("EPSG:4326")
+    values = geometry.to_numpy()
+    ok = shapely.is_valid_input(values) & ~shapely.is_empty(values)
+    ok &= shapely.get_type_id(values) == 0
+    lat[ok] = shapely.get_y(values[ok])
+    lon[ok] = shapely.get_x(values[ok])
+    return lat, lon
 
 
 def _hours_values(points) -> np.ndarray:
@@ -90,6 +199,12 @@ class Schedules:
     country
         ISO 3166 country code for public holidays (``"FR"``); ``None`` for none; or one
         code per point (array-like of length n).
+    tz
+        Time zone of the points' wall-clock times. With the point coordinates (WGS84
+        geometry of a GeoDataFrame, rounded to 0.1°), it places ``sunrise``, ``sunset``,
+        ``dawn`` and ``dusk``; such strings are parsed once per distinct (string, rounded
+        place), every other string once. Without coordinates the parser's fixed
+        07:00/19:00 apply.
 
     Attributes
     ----------
@@ -99,35 +214,55 @@ class Schedules:
         The distinct parsed strings.
     schedules_ : list of ``opening_hours.OpeningHours``
         One parsed schedule per distinct string.
+    n_unparsed_, n_comment_only_ : int
+        Distinct strings with unknown hours: not valid, or only comments and ``off`` rules
+        (``'"on appointment"'``, which the parser would read as open 24/7).
+    n_recovered_ : int
+        Points whose string parsed only after dropping past dated ``off`` rules the parser
+        rejects (``"…; 2022 Mar 11,25 off"``); the original string is kept in
+        :attr:`strings_`.
     """
 
-    def __init__(self, points, country: str | Sequence[str] | None = "FR") -> None:
+    def __init__(
+        self, points, country: str | Sequence[str] | None = "FR", tz: str = DEFAULT_TZ
+    ) -> None:
         text = _hours_values(points)
-        stripped = pd.Series(text, dtype=object).astype(str).str.strip().to_numpy(object)
-        if country is None or isinstance(country, str):
-            keys = stripped
-            countries = None
-        else:
+        stripped = pd.Series(text, dtype=object).astype(str).str.strip()
+        n = len(stripped)
+        keys = stripped.to_numpy(object)
+        countries = None
+        if country is not None and not isinstance(country, str):
             countries = np.asarray(list(country), dtype=object)
-            if len(countries) != len(stripped):
+            if len(countries) != n:
                 raise ParameterError(
-                    f"country: expected one code per point ({len(stripped)}), got {len(countries)}"
+                    f"country: expected one code per point ({n}), got {len(countries)}"
                 )
-            keys = np.array(
-                [f"{a}\x00{b}" for a, b in zip(stripped, countries, strict=True)], dtype=object
-            )
+            keys = (stripped + "\x00" + pd.Series(countries).astype(str)).to_numpy(object)
+        # sun events depend on the place: those strings are grouped by rounded coordinates
+        sun = stripped.str.contains(_SUN).to_numpy(bool)
+        lat = lon = np.full(n, np.nan)
+        if sun.any():
+            lat, lon = (np.round(v, _SUN_ROUND) for v in _latlon(points, n))
+            place = np.where(np.isfinite(lat), lat.astype(str) + "," + lon.astype(str), "")
+            keys = np.where(sun, (pd.Series(keys) + "\x00" + place).to_numpy(object), keys)
         codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        first = np.empty(len(uniques), dtype=np.int64)
+        first[codes[::-1]] = np.arange(n)[::-1]  # first point of each distinct key
         remap = np.full(len(uniques) + 1, -1, dtype=np.int64)
         strings: list[str] = []
         schedules: list[_oh.OpeningHours] = []
-        n_bad = 0
-        for i, key in enumerate(uniques):
-            text_i, _, country_i = str(key).partition("\x00")
-            if countries is None:
-                country_i = country
+        n_bad = n_comment = 0
+        recovered = np.zeros(len(uniques), dtype=bool)
+        for i, row in enumerate(first.tolist()):
+            text_i = stripped.iat[row]
             if not text_i:
                 continue
-            parsed = _parse(text_i, country_i or None)
+            if _comment_only(text_i):
+                n_comment += 1
+                continue
+            coords = (lat[row], lon[row]) if sun[row] and np.isfinite(lat[row]) else None
+            country_i = country if countries is None else countries[row]
+            parsed, recovered[i] = _parse(text_i, country_i or None, coords, tz)
             if parsed is None:
                 n_bad += 1
                 continue
@@ -138,12 +273,31 @@ class Schedules:
         self.strings_ = np.asarray(strings, dtype=object)
         self.schedules_ = schedules
         self.n_unparsed_ = n_bad
+        self.n_comment_only_ = n_comment
+        self.n_recovered_ = int(recovered[codes[codes >= 0]].sum())
         if n_bad:
             log.info("%d distinct opening-hours strings could not be parsed (hours unknown)", n_bad)
+        if n_comment:
+            log.info(
+                "%d distinct opening-hours strings are only comments (hours unknown)", n_comment
+            )
+        if self.n_recovered_:
+            log.info(
+                "%d points' opening hours parsed after dropping past dated 'off' rules "
+                "the parser rejects (%d distinct strings)",
+                self.n_recovered_,
+                int(recovered.sum()),
+            )
+        if (sun & ~np.isfinite(lat)).any():
+            log.info(
+                "%d points with sunrise/sunset hours have no coordinates: the parser's "
+                "default sun times (07:00/19:00) apply",
+                int((sun & ~np.isfinite(lat)).sum()),
+            )
 
     @property
     def n_unknown(self) -> int:
-        """Number of points whose hours are missing, empty or unparseable."""
+        """Number of points whose hours are missing, empty, unparseable or only comments."""
         return int((self.codes_ < 0).sum())
 
     @property
@@ -181,8 +335,8 @@ class Schedules:
             for a, b, state, _ in schedule.intervals(start, end):
                 if state == is_open:
                     owner.append(i)
-                    begins.append(a)
-                    ends.append(end if b is None else b)
+                    begins.append(a.replace(tzinfo=None))  # aware (local) with coordinates
+                    ends.append(end if b is None else b.replace(tzinfo=None))
         as_ns = _ns_array(begins)
         bs_ns = _ns_array(ends)
         lo, hi = _to_ns(start), _to_ns(end)
@@ -361,8 +515,8 @@ def _is_scalar_time(when) -> bool:
     return isinstance(when, str | dt.date | pd.Timestamp | np.datetime64)
 
 
-def _schedules(points, country) -> Schedules:
-    return points if isinstance(points, Schedules) else Schedules(points, country=country)
+def _schedules(points, country, tz: str = DEFAULT_TZ) -> Schedules:
+    return points if isinstance(points, Schedules) else Schedules(points, country=country, tz=tz)
 
 
 def week_start_of(day=None) -> dt.datetime:
@@ -405,7 +559,7 @@ def is_open(
         Shape (n,) for one datetime, (n, t) for a sequence of t datetimes.
     """
     fill = _check_unknown(unknown)
-    sched = _schedules(points, country)
+    sched = _schedules(points, country, tz)
     times = to_local(when, tz, require_time=True)
     if _is_scalar_time(when):
         return sched.broadcast(sched.open_at(times[0].to_pydatetime()), fill)
@@ -422,7 +576,7 @@ def open_minutes(
     ndarray of float, shape (n,)
         Open time in minutes.
     """
-    sched = _schedules(points, country)
+    sched = _schedules(points, country, tz)
     begin, stop = _window(start, end, tz)
     return sched.broadcast(sched.open_minutes(begin, stop), np.nan)
 
@@ -454,7 +608,7 @@ def open_during(
     ndarray of bool, shape (n,)
     """
     fill = _check_unknown(unknown)
-    sched = _schedules(points, country)
+    sched = _schedules(points, country, tz)
     begin, stop = _window(start, end, tz)
     minutes = sched.open_minutes(begin, stop)
     if min_minutes is None:
@@ -615,6 +769,16 @@ def describe_unknown(points, *, country: str | None = "FR") -> str:
     return f"{sched.n_unknown} of {len(sched)} points have unknown opening hours"
 
 
+def validate(text: str, country: str | None = "FR") -> bool:
+    """True when ``text`` gives known opening hours as relaynet reads them.
+
+    Like ``opening_hours.validate``, and also True for strings recovered by dropping past
+    dated ``off`` rules; False for comment-only strings (unknown hours).
+    """
+    text = str(text).strip()
+    return bool(text) and not _comment_only(text) and _parse(text, country)[0] is not None
+
+
 def distinct_strings(points: Iterable[str] | pd.DataFrame) -> list[str]:
     """Distinct non-empty opening-hours strings of ``points`` (parsed or not), sorted."""
     text = _hours_values(points)
@@ -633,6 +797,7 @@ __all__ = [
     "open_minutes",
     "parse_datetime",
     "to_local",
+    "validate",
     "week_start_of",
     "weekly_matrix",
     "weekly_summary",
