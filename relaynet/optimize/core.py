@@ -277,13 +277,14 @@ def solve(
     time_limit, gap
         Time limit (seconds) for the whole call, and relative MIP gap target (0.005 =
         0.5 %; the default 1e-4 is HiGHS's own, so small and regional models come back
-        optimal). The limit counts from the call: building the coverage and the model and
-        the greedy heuristic run to completion (they give the feasible answer returned
-        when time runs out), then the LP-guided local search and the MIP solver get what
-        is left. The solver checks its limit between its own steps, so a call can end
-        later than the limit: by about 0.1 s on regional models, about 1 s on national
-        ones (HiGHS setting up a 3 M non-zero MIP), plus, with capacities, the LPs that
-        assign demand to the chosen sites. ``Solution.wall_s`` is the measured time.
+        optimal). The limit counts from the call. Not interruptible, run to completion:
+        building the coverage and the model, the greedy heuristic (its answer is the one
+        returned when time runs out), the pulp layer's model building, and with capacities
+        the LPs assigning demand to sites. The LP-guided local search and the MIP solver get
+        what is left; a solver is not started once the limit has passed. Solvers check
+        their limit between their own steps: HiGHS ends ~0.1 s late on regional models and
+        ~1–2 s on national ones (setting up a 3 M non-zero MIP); CBC can be seconds late.
+        ``Solution.wall_s`` is the measured time, ``Solution.time_limit_s`` the limit.
     warm_start
         Give the greedy solution to the solver as a start.
     verbose

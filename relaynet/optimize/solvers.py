@@ -120,7 +120,8 @@ def _out_of_time(deadline: Deadline, solver: str, engine: str, build_s: float) -
     """The result when the deadline passed before the solver could start."""
     text = f"time limit of {deadline.limit_s:g} s reached before the solver could start\n"
     nan = float("nan")
-    return RawResult(None, "time_limit", nan, nan, nan, text, solver, engine, build_s, 0.0)
+    name = f"{solver} (not started)"
+    return RawResult(None, "time_limit", nan, nan, nan, text, name, engine, build_s, 0.0)
 
 
 @functools.cache
