@@ -7,54 +7,69 @@ Public API (``import relaynet as rn``)::
     access = rn.Locator(points).nearest(demand, k=3, where=where)
     result = rn.assess(demand, points, rn.Standard(distance_m=5000), where=where)
 
-The map, road-network, optimization and report parts (folium, osmnx, pulp) are imported
-on first use, so ``import relaynet`` stays quick.
+Every public name is imported on first use (numpy, pandas, folium, osmnx, pulp …), so
+``import relaynet`` and ``relaynet --help`` stay quick.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from . import datasets, hours
-from .coverage import Assessment, assess, compliance_table, find_gaps, travel_burden
-from .eligibility import Eligibility
-from .errors import (
-    InputError,
-    NetworkError,
-    OutputError,
-    ParameterError,
-    RelaynetError,
-    SolverError,
-)
-from .io import load_demand, load_points
-from .nearest import Locator
-from .standard import Standard
-
 _LAZY = {
+    "datasets": None,
+    "hours": None,
+    "Assessment": "coverage",
+    "assess": "coverage",
+    "compliance_table": "coverage",
+    "find_gaps": "coverage",
+    "travel_burden": "coverage",
+    "Eligibility": "eligibility",
+    "InputError": "errors",
+    "NetworkError": "errors",
+    "OutputError": "errors",
+    "ParameterError": "errors",
+    "RelaynetError": "errors",
+    "SolverError": "errors",
+    "load_demand": "io",
+    "load_points": "io",
+    "Locator": "nearest",
+    "Standard": "standard",
     "coverage_map": "maps",
     "network_map": "maps",
     "RoadNetwork": "network",
     "Solution": "optimize",
     "solve": "optimize",
     "write_report": "report",
+    "run_coverage": "report",
 }
+"""Public name → submodule that defines it (``None``: the name is a submodule)."""
 
 
 def __getattr__(name: str):
-    """Import the heavier parts of the public API on first use (PEP 562)."""
+    """Import the public API on first use (PEP 562): ``import relaynet`` and the command
+    line's ``--help`` stay quick; numpy, pandas, scikit-learn … load when needed."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("relaynet")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0"
     if name in _LAZY:
         from importlib import import_module
 
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        module = _LAZY[name]
+        value = (
+            import_module(f".{name}", __name__)
+            if module is None
+            else getattr(import_module(f".{module}", __name__), name)
+        )
         globals()[name] = value
         return value
     raise AttributeError(f"module 'relaynet' has no attribute {name!r}")
 
 
-try:
-    __version__ = version("relaynet")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Assessment",
@@ -68,6 +83,7 @@ __all__ = [
     "solve",
     "travel_burden",
     "write_report",
+    "run_coverage",
     "Eligibility",
     "InputError",
     "Locator",

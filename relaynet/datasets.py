@@ -1,4 +1,5 @@
-"""Bundled real data (see ``data/README.md`` for sources, licences and attribution)."""
+"""Bundled real data (see ``relaynet/data/README.md`` for sources, licences and
+attribution). The files ship inside the package, so ``pip install .`` is enough."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import geopandas as gpd
 
 from .errors import InputError
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-"""Folder of the bundled data files (the repository's ``data/``)."""
+DATA_DIR = Path(__file__).resolve().parent / "data"
+"""Folder of the bundled data files, inside the package (installed with it; the
+repository's top-level ``data/`` is a link to it)."""
 
 
 class Demo(NamedTuple):

@@ -1,29 +1,53 @@
 """The ``relaynet`` command: argument parsing only; every command calls the public API.
 
-Each command lives in its own module of this package and is registered here.
+Each command lives in its own module of this package and is imported only when it runs
+(or shows its own help), so ``relaynet --help`` and ``relaynet --version`` answer without
+loading pandas, scikit-learn or folium.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
 
-from .. import __version__
 from ._common import Group
-from .coverage import coverage
-from .demo import demo
-from .nearest import nearest
-from .optimize import optimize
-from .report import report
-from .validate import validate
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "Check a points or demand file; list rejected rows."),
+    "nearest": ("nearest", "The nearest eligible relay points to places."),
+    "coverage": ("coverage", "Coverage of demand by eligible points under a standard."),
+    "optimize": ("optimize", "Where new points should go (MCLP, LSCP, p-median, backup)."),
+    "report": ("report", "Write a coverage report folder (HTML, map, CSV, JSON)."),
+    "demo": ("demo", "Coverage report of the bundled La Poste points over French communes."),
+}
+"""Command name → (module of this package, one-line help shown by ``relaynet --help``)."""
 
-@click.group(cls=Group, context_settings=CONTEXT)
-@click.version_option(__version__, "--version", prog_name="relaynet")
-@click.option("-v", "--verbose", is_flag=True, help="Log progress messages.")
+
+class LazyGroup(Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f".{COMMANDS[name][0]}", __name__)
+        return getattr(module, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
+@click.version_option(None, "--version", package_name="relaynet", prog_name="relaynet")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress messages and solver output.")
 def main(verbose: bool) -> None:
     """Parcel relay networks: nearest working points, coverage gaps, new sites."""
     logging.basicConfig(
@@ -32,9 +56,4 @@ def main(verbose: bool) -> None:
     )
 
 
-main.add_command(validate)
-main.add_command(nearest)
-main.add_command(coverage)
-main.add_command(optimize)
-main.add_command(report)
-main.add_command(demo)
+__all__ = ["COMMANDS", "main"]
