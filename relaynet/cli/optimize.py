@@ -16,6 +16,8 @@ from ..optimize import (
     candidates_from_points,
     solve,
 )
+from ..report.folder import check_writable
+from ..report.pipeline import DEFAULT_STANDARD
 from ..standard import Standard
 from ._common import echo_table, library_errors
 
@@ -89,9 +91,9 @@ def _candidates(spec: str, demand):
 )
 @click.option(
     "--standard",
-    default="10km",
+    default=DEFAULT_STANDARD,
     show_default=True,
-    help="Service standard, e.g. 10km, 5km (distance only here).",
+    help="Service standard: '5km', '20min', '5km|20min' (same meaning as in coverage).",
 )
 @click.option("--model", type=click.Choice(MODELS), default="mclp", show_default=True)
 @click.option("--p", "p", type=int, default=None, help="Number of new sites (mclp/pmedian/backup).")
@@ -144,6 +146,7 @@ def _candidates(spec: str, demand):
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder."
 )
+@click.option("--verbose", is_flag=True, help="Show the solver's own log while it runs.")
 @library_errors
 def optimize(
     demand_src,
@@ -164,6 +167,7 @@ def optimize(
     existing_capacity,
     demand_rate,
     out_dir,
+    verbose,
 ) -> None:
     """Propose new relay sites and write them with a before/after coverage table.
 
@@ -171,6 +175,7 @@ def optimize(
     area_id), solver.log and summary.json.
     """
     std = Standard.parse(standard)
+    check_writable(out_dir)
     demand = _demand(demand_src, area)
     existing = _points(points_src)
     candidates = _candidates(cand_spec, demand)
@@ -199,6 +204,7 @@ def optimize(
         time_limit=time_limit,
         gap=gap,
         demand_rate=demand_rate,
+        verbose=verbose,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -221,8 +227,9 @@ def optimize(
         "greedy_objective": sol.greedy_objective,
         "solver": sol.solver,
         "wall_s": sol.wall_s,
+        "time_limit_s": sol.time_limit_s,
         "sites": len(sol.sites),
-        "standard": std.label,
+        "standard": std.to_dict(),
         "stats": sol.stats,
     }
     # a bound or gap that is not known (time limit before any bound) is null, not Infinity
