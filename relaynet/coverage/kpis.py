@@ -111,8 +111,151 @@ def weighted_quantile(values, weights, q, groups=None, n_groups: int | None = No
     return out[:, 0] if single else out
 
 
-def _sums(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    return np.bincount(codes, weights=values, minlength=k)
+SUM_COLUMNS = (
+    "n_places",
+    "weight",
+    "covered_weight",
+    "reached_weight",
+    "distance_weight",
+    "driven_weight",
+    "drive_weight",
+    "fragile_weight",
+    "backup_weight",
+)
+"""Additive per-group sums every KPI is a ratio of: ``reached_weight`` is the weight of
+places with an eligible point (finite distance), ``distance_weight`` Σ weight × metres over
+them; ``driven_weight`` / ``drive_weight`` the same for finite drive times (seconds)."""
+
+
+def kpi_sums(
+    weight,
+    covered,
+    distance_m,
+    backup,
+    n_networks,
+    drive_s=None,
+    codes=None,
+    n_groups: int = 1,
+) -> dict[str, np.ndarray]:
+    """The additive sums (:data:`SUM_COLUMNS`) of some places, per group.
+
+    Sums of disjoint sets of places add up: the dask engine sums them over partitions,
+    the local engine computes them over all places at once; :func:`kpis_from_sums` turns
+    either into KPIs.
+
+    Parameters
+    ----------
+    weight
+        Weight of every place (≥ 0).
+    covered, backup
+        Booleans: at least one / at least two eligible points within the standard.
+    distance_m
+        Metres to the nearest eligible point (NaN: none eligible).
+    n_networks
+        Networks with an eligible point within the standard (1 = fragile).
+    drive_s
+        Drive seconds to the nearest point (NaN where unknown), or ``None``.
+    codes
+        Integer group of every place (0 .. n_groups-1); ``None``: one group.
+    n_groups
+        Number of groups.
+
+    Returns
+    -------
+    ``{column: ndarray of shape (n_groups,)}`` for every column of :data:`SUM_COLUMNS`.
+    """
+    w = np.asarray(weight, dtype=float)
+    codes = np.zeros(len(w), dtype=np.int64) if codes is None else np.asarray(codes, np.int64)
+    k = int(n_groups)
+
+    def total(values) -> np.ndarray:
+        return np.bincount(codes, weights=values, minlength=k)
+
+    dist = np.asarray(distance_m, dtype=float)
+    reached = np.isfinite(dist)
+    out = {
+        "n_places": np.bincount(codes, minlength=k).astype(float),
+        "weight": total(w),
+        "covered_weight": total(w * np.asarray(covered, dtype=bool)),
+        "reached_weight": total(w * reached),
+        "distance_weight": total(w * np.where(reached, dist, 0.0)),
+        "driven_weight": np.zeros(k),
+        "drive_weight": np.zeros(k),
+        "fragile_weight": total(w * (np.asarray(n_networks) == 1)),
+        "backup_weight": total(w * np.asarray(backup, dtype=bool)),
+    }
+    if drive_s is not None:
+        drive = np.asarray(drive_s, dtype=float)
+        driven = np.isfinite(drive)
+        out["driven_weight"] = total(w * driven)
+        out["drive_weight"] = total(w * np.where(driven, drive, 0.0))
+    return out
+
+
+def kpis_from_sums(
+    sums,
+    labels: pd.Index,
+    p50_distance_m,
+    p90_distance_m,
+    p90_drive_s=None,
+    drive_from_distance=None,
+) -> pd.DataFrame:
+    """KPI table from additive sums and quantiles: every ratio of :data:`KPI_COLUMNS`.
+
+    Parameters
+    ----------
+    sums
+        Mapping (or DataFrame) with the :data:`SUM_COLUMNS`, one value per group.
+    labels
+        Group labels (the index of the result).
+    p50_distance_m, p90_distance_m, p90_drive_s
+        Quantiles per group (:func:`weighted_quantile`).
+    drive_from_distance
+        When drive times are a non-decreasing function of distance (estimated drive
+        times) and ``p90_drive_s`` is ``None``: the drive quantile is that function of the
+        distance quantile. Without either, ``p90_drive_s`` is NaN.
+
+    Returns
+    -------
+    DataFrame indexed by ``labels`` with :data:`KPI_COLUMNS`. A ratio whose denominator
+    is zero is NaN.
+    """
+    k = len(labels)
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(sums[name], dtype=float).reshape(k)
+
+    def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return numerator / np.where(denominator > 0, denominator, np.nan)
+
+    p90 = np.asarray(p90_distance_m, dtype=float).reshape(k)
+    if p90_drive_s is None and drive_from_distance is not None:
+        with np.errstate(invalid="ignore"):
+            p90_drive_s = np.where(np.isfinite(p90), drive_from_distance(p90), p90)
+    weight = column("weight")
+    covered = column("covered_weight")
+    fragile = column("fragile_weight")
+    backup = column("backup_weight")
+    nan = np.full(k, np.nan)
+    out = {
+        "n_places": np.rint(column("n_places")).astype(np.int64),
+        "weight": weight,
+        "covered_weight": covered,
+        "uncovered_weight": weight - covered,
+        "share_covered": ratio(covered, weight),
+        "mean_distance_m": ratio(column("distance_weight"), column("reached_weight")),
+        "p50_distance_m": np.asarray(p50_distance_m, dtype=float).reshape(k),
+        "p90_distance_m": p90,
+        "mean_drive_s": ratio(column("drive_weight"), column("driven_weight")),
+        "p90_drive_s": nan if p90_drive_s is None else np.asarray(p90_drive_s, float).reshape(k),
+        "fragile_weight": fragile,
+        "fragile_share": ratio(fragile, weight),
+        "backup_weight": backup,
+        "backup_share": ratio(backup, weight),
+        "unreached_weight": weight - column("reached_weight"),
+    }
+    return pd.DataFrame(out, index=labels, columns=list(KPI_COLUMNS))
 
 
 def kpi_table(
@@ -120,16 +263,19 @@ def kpi_table(
 ) -> pd.DataFrame:
     """KPIs overall (``by=None``: one row labelled ``"all"``) or per value of column ``by``.
 
+    :func:`kpi_sums` then :func:`kpis_from_sums`, with exact weighted quantiles.
+
     Parameters
     ----------
     access
-        Per-demand table with ``weight``, ``covered``, ``distance_m``, ``n_points``,
-        ``n_networks`` and optionally ``drive_s``.
+        Per-demand table with ``weight``, ``covered``, ``distance_m``, ``n_points`` (or a
+        boolean ``backup``), ``n_networks`` and optionally ``drive_s``.
     by
         Grouping column (``"area_id"``, ``"density_class"`` …).
     drive_from_distance
-        When drive times are a linear function of distance (estimated drive times), that
-        function: drive KPIs are then derived from the distance KPIs instead of re-sorting.
+        When drive times are a non-decreasing function of distance (estimated drive
+        times), that function: the drive quantile is derived from the distance quantile
+        instead of re-sorting.
 
     Returns
     -------
@@ -150,53 +296,32 @@ def kpi_table(
         codes, uniques = pd.factorize(access[by].astype(object).fillna("unknown"), sort=True)
         labels = pd.Index(uniques, name=by)
     k = len(labels)
-    w = access["weight"].to_numpy(float)
-    covered = access["covered"].to_numpy(bool)
-    dist = access["distance_m"].to_numpy(float)
-    reached = np.isfinite(dist)
-    n_net = access["n_networks"].to_numpy()
     if "n_points" in access.columns:
         backup = access["n_points"].to_numpy() >= 2
     elif "backup" in access.columns:
         backup = access["backup"].to_numpy(bool)
     else:
         raise ParameterError("kpi_table: access table needs 'n_points' or 'backup'")
-    weight = _sums(w, codes, k)
-    covered_w = _sums(w * covered, codes, k)
-    reached_w = _sums(w * reached, codes, k)
-    quantiles = weighted_quantile(dist, w, [0.5, 0.9], codes, k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = {
-            "n_places": np.bincount(codes, minlength=k),
-            "weight": weight,
-            "covered_weight": covered_w,
-            "uncovered_weight": weight - covered_w,
-            "share_covered": covered_w / np.where(weight > 0, weight, np.nan),
-            "mean_distance_m": _sums(w * np.where(reached, dist, 0.0), codes, k)
-            / np.where(reached_w > 0, reached_w, np.nan),
-            "p50_distance_m": quantiles[0],
-            "p90_distance_m": quantiles[1],
-            "mean_drive_s": np.full(k, np.nan),
-            "p90_drive_s": np.full(k, np.nan),
-        }
-        if drive_from_distance is not None:
-            out["mean_drive_s"] = drive_from_distance(out["mean_distance_m"])
-            out["p90_drive_s"] = drive_from_distance(out["p90_distance_m"])
-        elif "drive_s" in access.columns:
-            drive = access["drive_s"].to_numpy(float)
-            driven = np.isfinite(drive)
-            driven_w = _sums(w * driven, codes, k)
-            out["mean_drive_s"] = _sums(w * np.where(driven, drive, 0.0), codes, k) / np.where(
-                driven_w > 0, driven_w, np.nan
-            )
-            out["p90_drive_s"] = weighted_quantile(drive, w, 0.9, codes, k)
-        positive = np.where(weight > 0, weight, np.nan)
-        out["fragile_weight"] = _sums(w * (n_net == 1), codes, k)
-        out["fragile_share"] = out["fragile_weight"] / positive
-        out["backup_weight"] = _sums(w * backup, codes, k)
-        out["backup_share"] = out["backup_weight"] / positive
-        out["unreached_weight"] = weight - reached_w
-    return pd.DataFrame(out, index=labels, columns=list(KPI_COLUMNS))
+    w = access["weight"].to_numpy(float)
+    dist = access["distance_m"].to_numpy(float)
+    drive = access["drive_s"].to_numpy(float) if "drive_s" in access.columns else None
+    if drive is None and drive_from_distance is not None:
+        drive = drive_from_distance(dist)
+    sums = kpi_sums(
+        w,
+        access["covered"].to_numpy(bool),
+        dist,
+        backup,
+        access["n_networks"].to_numpy(),
+        drive,
+        codes,
+        k,
+    )
+    p50, p90 = weighted_quantile(dist, w, [0.5, 0.9], codes, k)
+    p90_drive = None
+    if drive_from_distance is None and drive is not None:
+        p90_drive = weighted_quantile(drive, w, 0.9, codes, k)
+    return kpis_from_sums(sums, labels, p50, p90, p90_drive, drive_from_distance)
 
 
 def kpi_dict(row: pd.Series) -> dict[str, float | int | None]:
@@ -216,4 +341,12 @@ def kpi_dict(row: pd.Series) -> dict[str, float | int | None]:
     return out
 
 
-__all__ = ["KPI_COLUMNS", "kpi_dict", "kpi_table", "weighted_quantile"]
+__all__ = [
+    "KPI_COLUMNS",
+    "SUM_COLUMNS",
+    "kpi_dict",
+    "kpi_sums",
+    "kpi_table",
+    "kpis_from_sums",
+    "weighted_quantile",
+]

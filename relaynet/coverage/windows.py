@@ -33,8 +33,11 @@ from __future__ import annotations
 import datetime as dt
 from types import MappingProxyType
 
+import pandas as pd
+
 from ..eligibility import Eligibility
 from ..errors import ParameterError
+from .kpis import kpi_dict
 
 REFERENCE_WEEK = dt.date(2024, 6, 10)
 """Monday of the default reference week (no French public or school holiday)."""
@@ -89,8 +92,72 @@ def describe_window(name: str, where: Eligibility) -> str:
     return f"{label}: {where.describe()}"
 
 
+WINDOW_KEYS = ("window", "description", "group")
+"""Leading columns of a windows table (then :data:`~relaynet.coverage.kpis.KPI_COLUMNS`)."""
+
+
+def window_table(blocks: list[tuple[str, object, pd.DataFrame]], columns) -> pd.DataFrame:
+    """The windows table: one row per window and group (``"all"``, then density classes).
+
+    Parameters
+    ----------
+    blocks
+        ``(name, eligibility, kpis)`` per window: the window's Eligibility (or a mask) and
+        its KPI table indexed by group, ``"all"`` first.
+    columns
+        KPI columns (used for the empty table).
+
+    Returns
+    -------
+    DataFrame with ``window``, ``description``, ``group`` then the KPIs.
+    """
+    frames = []
+    for name, eligibility, kpis in blocks:
+        block = kpis.copy()
+        block.index.name = "group"
+        block = block.reset_index()
+        description = (
+            describe_window(name, eligibility)
+            if isinstance(eligibility, Eligibility)
+            else f"{name}: custom mask"
+        )
+        block.insert(0, "description", description)
+        block.insert(0, "window", name)
+        frames.append(block)
+    if not frames:
+        return pd.DataFrame(columns=[*WINDOW_KEYS, *columns])
+    return pd.concat(frames, ignore_index=True)
+
+
+def window_kpis_dict(table) -> dict:
+    """JSON-safe KPIs per window (the ``windows`` block of ``kpis.json``).
+
+    ``table`` has columns ``window``, ``description``, ``group`` then the KPIs (the
+    ``windows`` table of an assessment, local or dask). Returns ``{window: {"description":
+    …, group: {kpi: value}}}`` in the table's order.
+    """
+    out: dict = {}
+    for name, group in table.groupby("window", sort=False):
+        out[str(name)] = {
+            "description": str(group["description"].iloc[0]),
+            **{
+                str(row["group"]): kpi_dict(row.drop(list(WINDOW_KEYS)))
+                for _, row in group.iterrows()
+            },
+        }
+    return out
+
+
 TIME_WINDOWS = time_windows()
 """The four standard windows for the default :data:`REFERENCE_WEEK`."""
 
 
-__all__ = ["REFERENCE_WEEK", "TIME_WINDOWS", "describe_window", "time_windows"]
+__all__ = [
+    "REFERENCE_WEEK",
+    "TIME_WINDOWS",
+    "WINDOW_KEYS",
+    "describe_window",
+    "time_windows",
+    "window_kpis_dict",
+    "window_table",
+]

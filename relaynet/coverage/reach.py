@@ -1,0 +1,246 @@
+"""Points within reach of every place, found once, then read under every eligibility mask.
+
+Coverage by straight-line reach asks the same spatial question for the base eligibility,
+every time window and every network: *which eligible points lie within the standard's
+reach of this place, and which is the nearest?* :func:`evaluate_masks` answers all of
+them from **one** radius query:
+
+1. the places are taken in chunks of at most 65 536; for each chunk, one dual-tree radius
+   query (:meth:`scipy.spatial.cKDTree.sparse_distance_matrix`, chord distances on the
+   unit sphere) gives the sparse (place, point, metres) pairs within reach, over the
+   points eligible under *any* of the masks;
+2. each mask is then a boolean over those pairs: the number of eligible points in reach
+   (``n_points``; backup = at least two), the nearest of them, and which networks reach
+   the place (fragility) are bincounts and segment minima over the chunk's pairs;
+3. only places with no eligible point in reach need more: their nearest eligible point
+   (and its distance, beyond the reach) comes from a k=1 query on that mask's own index
+   (:meth:`relaynet.nearest.Locator.query`), so every place still gets its nearest point.
+
+Memory is bounded by one chunk's pairs (a dense city gives a place hundreds of points
+within 5 km), not by the whole demand; time grows linearly with the number of places.
+A pair is in reach when its great-circle distance (from the chord, as every distance in
+:mod:`relaynet.geo`) is ≤ the reach in metres; ties between equally distant points are
+broken by the lower point row.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ..errors import ParameterError
+from ..geo import chord_to_metres, metres_to_chord, unit_vectors
+
+CHUNK = 1 << 16
+"""Places per chunk (place positions inside a chunk fit in 16 bits)."""
+
+_LEAFSIZE = 32
+
+
+@dataclass(frozen=True)
+class MaskReach:
+    """What one eligibility mask gives every place (arrays of length n_places).
+
+    Attributes
+    ----------
+    nearest_row
+        Row (into the points) of the nearest eligible point, ``-1`` when none is eligible.
+    distance_m
+        Great-circle metres to it (NaN when none).
+    n_points
+        Eligible points within reach.
+    n_networks
+        Distinct networks among them.
+    covered_by
+        Boolean, shape (n_networks, n_places): an eligible point of that network in reach.
+    """
+
+    nearest_row: np.ndarray
+    distance_m: np.ndarray
+    n_points: np.ndarray
+    n_networks: np.ndarray
+    covered_by: np.ndarray
+
+    @property
+    def covered(self) -> np.ndarray:
+        """At least one eligible point within reach."""
+        return self.n_points > 0
+
+    @property
+    def backup(self) -> np.ndarray:
+        """At least two eligible points within reach."""
+        return self.n_points >= 2
+
+
+def evaluate_masks(
+    locator,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    radius_m: float | np.ndarray,
+    masks: Sequence[np.ndarray],
+    network_code: np.ndarray,
+    n_networks: int,
+    *,
+    chunk: int = CHUNK,
+) -> list[MaskReach]:
+    """Reach of every place under every mask, from one radius query per chunk of places.
+
+    Parameters
+    ----------
+    locator
+        :class:`relaynet.nearest.Locator` over the points (its unit vectors ``xyz_`` and
+        its k=1 query for places with nothing in reach).
+    lat, lon
+        Places, degrees (validated by the caller).
+    radius_m
+        Straight-line reach, great-circle metres (≥ 0): one for all places, or one per
+        place (a reach that depends on the place's density class).
+    masks
+        Boolean masks over the points, one per eligibility to evaluate.
+    network_code
+        Integer network code of every point (0 .. n_networks-1).
+    n_networks
+        Number of networks.
+    chunk
+        Places per chunk (≤ 65 536).
+
+    Returns
+    -------
+    One :class:`MaskReach` per mask, in order.
+    """
+    lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    lon = np.atleast_1d(np.asarray(lon, dtype=float))
+    n = len(lat)
+    radius = np.asarray(radius_m, dtype=float)
+    if radius.ndim not in (0, 1) or (radius.ndim == 1 and len(radius) != n):
+        raise ParameterError(f"radius_m: expected one value or one per place ({n})")
+    if not (np.isfinite(radius) & (radius >= 0)).all():
+        raise ParameterError("radius_m: expected finite metres ≥ 0")
+    chunk = int(chunk)
+    if not 1 <= chunk <= CHUNK:
+        raise ParameterError(f"chunk={chunk!r}: expected 1 .. {CHUNK}")
+    n_masks = len(masks)
+    if n_masks > 64:
+        raise ParameterError(f"{n_masks} masks: at most 64 are evaluated together")
+    masks = [np.asarray(m, dtype=bool) for m in masks]
+    # one bit per mask for every point; pairs are found among points eligible under any
+    bits = np.zeros(len(locator.xyz_), dtype=np.uint64 if n_masks > 8 else np.uint8)
+    for k, mask in enumerate(masks):
+        bits |= mask.astype(bits.dtype) << bits.dtype.type(k)
+    rows = np.flatnonzero(bits)
+    nearest_row = np.full((n_masks, n), -1, dtype=np.int64)
+    distance = np.full((n_masks, n), np.nan)
+    counts = np.zeros((n_masks, n, n_networks), dtype=np.int32)
+    if len(rows) and n:
+        tree = cKDTree(locator.xyz_[rows], leafsize=_LEAFSIZE, balanced_tree=False)
+        shared = _Shared(
+            lat,
+            lon,
+            radius,
+            tree,
+            rows,
+            bits[rows],
+            np.asarray(network_code)[rows],
+            n_networks,
+            nearest_row,
+            distance,
+            counts,
+        )
+        spans = [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
+        threads = _threads(getattr(locator, "workers", 1), len(spans))
+        if threads > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(shared.run, spans))
+        else:
+            for span in spans:
+                shared.run(span)
+    out = []
+    for k, mask in enumerate(masks):
+        n_points = counts[k].sum(axis=1, dtype=np.int64)
+        far = np.flatnonzero(n_points == 0)
+        if len(far) and mask.any():
+            found, metres = locator.query(lat[far], lon[far], k=1, where=mask)
+            nearest_row[k, far] = found[:, 0]
+            distance[k, far] = metres[:, 0]
+        out.append(
+            MaskReach(
+                nearest_row=nearest_row[k],
+                distance_m=distance[k],
+                n_points=n_points,
+                n_networks=(counts[k] > 0).sum(axis=1, dtype=np.int64),
+                covered_by=(counts[k] > 0).T,
+            )
+        )
+    return out
+
+
+def _threads(workers: int, n_spans: int) -> int:
+    cores = os.cpu_count() or 1
+    wanted = cores if workers is None or workers < 1 else workers
+    return max(1, min(int(wanted), n_spans))
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """Inputs and outputs of the chunks; each chunk writes its own slice of the outputs."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    radius: np.ndarray
+    tree: cKDTree
+    rows: np.ndarray
+    bits: np.ndarray
+    code: np.ndarray
+    n_networks: int
+    nearest_row: np.ndarray
+    distance: np.ndarray
+    counts: np.ndarray
+
+    def run(self, span: tuple[int, int]) -> None:
+        start, stop = span
+        radius = self.radius if self.radius.ndim == 0 else self.radius[start:stop]
+        place, sub, dist = _pairs(
+            unit_vectors(self.lat[start:stop], self.lon[start:stop]), self.tree, radius
+        )
+        if len(place) == 0:
+            return
+        size = stop - start
+        starts = np.flatnonzero(np.r_[True, place[1:] != place[:-1]])
+        group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(place)]))
+        first = start + place[starts].astype(np.int64)
+        net_key = place.astype(np.int64) * self.n_networks + self.code[sub]
+        pair_bits = self.bits[sub]
+        never = np.iinfo(np.int64).max
+        for k in range(len(self.counts)):
+            ok = (pair_bits & pair_bits.dtype.type(1 << k)) != 0
+            everywhere = ok.all()
+            keys = net_key if everywhere else net_key[ok]
+            self.counts[k, start:stop] = np.bincount(
+                keys, minlength=size * self.n_networks
+            ).reshape(size, self.n_networks)
+            eligible = dist if everywhere else np.where(ok, dist, np.inf)
+            low = np.minimum.reduceat(eligible, starts)
+            best = np.minimum.reduceat(np.where(eligible == low[group], sub, never), starts)
+            found = np.isfinite(low)
+            self.nearest_row[k, first[found]] = self.rows[best[found]]
+            self.distance[k, first[found]] = low[found]
+
+
+def _pairs(xyz: np.ndarray, tree: cKDTree, radius_m: np.ndarray):
+    """(place in chunk, point position in the tree, metres) within ``radius_m`` (one, or
+    one per place of the chunk), grouped by place."""
+    if radius_m.size == 0:
+        return np.empty(0, np.uint16), np.empty(0, np.intp), np.empty(0)
+    chord = metres_to_chord(float(radius_m.max())) * (1 + 1e-9) + 1e-15
+    places = cKDTree(xyz, leafsize=_LEAFSIZE, balanced_tree=False)
+    found = places.sparse_distance_matrix(tree, chord, output_type="ndarray")
+    dist = chord_to_metres(found["v"])
+    keep = dist <= (radius_m if radius_m.ndim == 0 else radius_m[found["i"]])
+    place = found["i"][keep].astype(np.uint16)
+    order = np.argsort(place, kind="stable")  # radix sort on 16 bits
+    return place[order], found["j"][keep][order], dist[keep][order]

@@ -1,0 +1,96 @@
+"""One radius query, every mask over it: evaluate_masks against brute force."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from relaynet.coverage.reach import evaluate_masks
+from relaynet.errors import ParameterError
+from relaynet.geo import chord_to_metres, unit_vectors
+from relaynet.nearest import Locator
+
+
+def _points(rng, n: int) -> gpd.GeoDataFrame:
+    lat = rng.uniform(44.0, 45.0, n)
+    lon = rng.uniform(3.0, 4.5, n)
+    lat[:6], lon[:6] = lat[6:12], lon[6:12]  # exact duplicates: ties broken by lower row
+    return gpd.GeoDataFrame(
+        {"point_id": [f"P{i}" for i in range(n)]},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+
+
+def _brute(points_xyz, lat, lon, radius, mask, code, n_networks):
+    """Chord distances (the same sphere as the index), all pairs."""
+    xyz = unit_vectors(lat, lon)
+    dist = chord_to_metres(np.linalg.norm(xyz[:, None, :] - points_xyz[None, :, :], axis=2))
+    dist = np.where(mask[None, :], dist, np.inf)
+    order = np.lexsort((np.broadcast_to(np.arange(len(mask)), dist.shape), dist), axis=1)
+    nearest = order[:, 0]
+    nearest_m = dist[np.arange(len(lat)), nearest]
+    radius = np.broadcast_to(radius, len(lat))[:, None]
+    within = dist <= radius
+    by_net = np.stack([(within & (code == j)[None, :]).any(axis=1) for j in range(n_networks)])
+    found = np.isfinite(nearest_m)
+    return {
+        "nearest_row": np.where(found, nearest, -1),
+        "distance_m": np.where(found, nearest_m, np.nan),
+        "n_points": within.sum(axis=1),
+        "covered_by": by_net,
+        "n_networks": by_net.sum(axis=0),
+    }
+
+
+@pytest.mark.parametrize("chunk", [1, 37, 65536])
+@pytest.mark.parametrize("per_place_radius", [False, True])
+def test_every_mask_equals_brute_force(chunk, per_place_radius):
+    rng = np.random.default_rng(11)
+    points = _points(rng, 400)
+    locator = Locator(points, workers=2)
+    lat = rng.uniform(43.9, 45.1, 700)
+    lon = rng.uniform(2.9, 4.6, 700)
+    code = rng.integers(0, 3, len(points))
+    base = rng.random(len(points)) < 0.9
+    masks = [base, base & (rng.random(len(points)) < 0.3), base & (code == 1), base & False]
+    radius = rng.choice([2000.0, 5000.0], len(lat)) if per_place_radius else 4000.0
+    got = evaluate_masks(locator, lat, lon, radius, masks, code, 3, chunk=chunk)
+    for mask, result in zip(masks, got, strict=True):
+        expected = _brute(locator.xyz_, lat, lon, radius, mask, code, 3)
+        np.testing.assert_array_equal(result.n_points, expected["n_points"])
+        np.testing.assert_array_equal(result.covered_by, expected["covered_by"])
+        np.testing.assert_array_equal(result.n_networks, expected["n_networks"])
+        np.testing.assert_array_equal(result.covered, expected["n_points"] > 0)
+        np.testing.assert_array_equal(result.backup, expected["n_points"] >= 2)
+        # within reach the pair list decides (ties: lower row); beyond it, the k=1 query
+        inside = result.covered
+        np.testing.assert_array_equal(result.nearest_row[inside], expected["nearest_row"][inside])
+        np.testing.assert_allclose(result.distance_m, expected["distance_m"], rtol=1e-12)
+        assert (result.nearest_row >= 0).sum() == (expected["nearest_row"] >= 0).sum()
+
+
+def test_no_points_and_no_places():
+    rng = np.random.default_rng(2)
+    points = _points(rng, 20)
+    locator = Locator(points)
+    none = np.zeros(len(points), dtype=bool)
+    (result,) = evaluate_masks(locator, [44.5], [3.5], 5000.0, [none], np.zeros(20, int), 1)
+    assert result.nearest_row.tolist() == [-1] and np.isnan(result.distance_m).all()
+    assert result.n_points.tolist() == [0] and result.n_networks.tolist() == [0]
+    (empty,) = evaluate_masks(locator, np.empty(0), np.empty(0), 5000.0, [~none], none, 1)
+    assert len(empty.nearest_row) == 0 and empty.covered_by.shape == (1, 0)
+
+
+def test_errors():
+    rng = np.random.default_rng(2)
+    locator = Locator(_points(rng, 20))
+    every = np.ones(20, dtype=bool)
+    code = np.zeros(20, int)
+    with pytest.raises(ParameterError, match="radius_m"):
+        evaluate_masks(locator, [44.5], [3.5], -1.0, [every], code, 1)
+    with pytest.raises(ParameterError, match="one per place"):
+        evaluate_masks(locator, [44.5], [3.5], np.ones(3), [every], code, 1)
+    with pytest.raises(ParameterError, match="chunk"):
+        evaluate_masks(locator, [44.5], [3.5], 10.0, [every], code, 1, chunk=0)
