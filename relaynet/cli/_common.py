@@ -220,13 +220,15 @@ def coverage_options(*, inputs_required: bool):
         click.option(
             "--points",
             "points_path",
-            type=click.Path(exists=True, dir_okay=False),
+            type=click.Path(exists=True),
+            multiple=True,
             required=inputs_required,
-            default=None,
-            help="Relay points file (CSV, GeoJSON, GeoPackage, GeoParquet, OSM)"
+            help="Relay points file or folder (CSV, spreadsheet, GeoJSON, GeoPackage, GeoParquet, "
+            "OSM, carrier export); repeat to load several into one network"
             + bundled.format("La Poste points")
             + ".",
         ),
+        *points_format_options(),
         click.option(
             "--demand",
             "demand_path",
@@ -269,8 +271,90 @@ def coverage_options(*, inputs_required: bool):
     ]
 
     def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, points_path=(), points_format, columns, point_defaults, **kwargs):
+            points = point_files(points_path, points_format, columns, point_defaults)
+            return func(*args, points_path=points, **kwargs)
+
         for option in reversed(options):
-            func = option(func)
-        return func
+            wrapper = option(wrapper)
+        return wrapper
 
     return decorate
+
+
+def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
+    """``"GPS_LAT=latitude,GPS_LON=longitude"`` → ``{"GPS_LAT": "latitude", …}``."""
+    if not text:
+        return None
+    pairs = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.UsageError(f"{option} {text!r}: expected NAME=VALUE pairs, comma-separated")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def points_format_options() -> list:
+    """``--points-format``, ``--columns`` and ``--defaults``: how points files are read (the
+    command receives ``points_format``, ``columns`` and ``point_defaults`` as given)."""
+    from ..formats import FORMATS
+
+    return [
+        click.option(
+            "--points-format",
+            type=click.Choice(FORMATS),
+            default="auto",
+            show_default=True,
+            help="Format of the points files; 'auto' detects carrier exports by their fields.",
+        ),
+        click.option(
+            "--columns",
+            default=None,
+            help="Map your column names: 'GPS_LAT=latitude,GPS_LON=longitude,ID=point_id' "
+            "(Python: columns={...}).",
+        ),
+        click.option(
+            "--defaults",
+            "point_defaults",
+            default=None,
+            help="Values for what the file lacks: 'network=mondial_relay,kind=locker' "
+            "(Python: defaults={...}).",
+        ),
+    ]
+
+
+def points_format_flags(func):
+    """Add :func:`points_format_options` to a command (decorator)."""
+    for option in reversed(points_format_options()):
+        func = option(func)
+    return func
+
+
+def point_files(paths, points_format: str = "auto", columns=None, defaults=None):
+    """What ``--points`` … name: ``None`` (not given), one path as given (plain files read
+    as before), or a :class:`relaynet.formats.PointFiles` (several files, a folder, or
+    options) for :func:`relaynet.io.load_points` and the coverage pipeline."""
+    paths = tuple(str(p) for p in (paths or ()))
+    columns = parse_pairs(columns, "--columns")
+    defaults = parse_pairs(defaults, "--defaults")
+    if not paths:
+        if columns or defaults or points_format != "auto":
+            raise click.UsageError("--points-format, --columns and --defaults need --points")
+        return None
+    plain = len(paths) == 1 and not os.path.isdir(paths[0])
+    if plain and not (columns or defaults) and points_format == "auto":
+        return paths[0]
+    from ..formats import PointFiles
+
+    return PointFiles(paths, points_format, columns, defaults)
+
+
+def read_points(points):
+    """``(accepted, rejected)`` of what :func:`point_files` returned (not ``None``)."""
+    if isinstance(points, str):
+        from ..io import load_points
+
+        return load_points(points)
+    return points.load()

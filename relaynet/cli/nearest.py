@@ -14,18 +14,26 @@ from .. import datasets, hours
 from ..distributed.cli import engine_options
 from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..io import load_demand, load_points, neutralise_formulas, write_csv, write_geojson
+from ..io import load_demand, neutralise_formulas, write_csv, write_geojson
 from ..nearest import Locator
 from ..places import resolve_place
-from ._common import echo_table, eligibility_options, library_errors
+from ._common import (
+    echo_table,
+    eligibility_options,
+    library_errors,
+    point_files,
+    points_format_flags,
+    read_points,
+)
 
 
-def _load_points(path: str | None) -> gpd.GeoDataFrame:
-    if path is None:
+def _load_points(source) -> gpd.GeoDataFrame:
+    if source is None:
         return gpd.read_parquet(datasets.path("laposte_points.parquet"))
-    points, rejected = load_points(path)
+    points, rejected = read_points(source)
     if len(rejected):
-        click.echo(f"{path}: {len(rejected)} rows rejected (see `relaynet validate`)", err=True)
+        name = source if isinstance(source, str) else ", ".join(source.paths)
+        click.echo(f"{name}: {len(rejected)} rows rejected (see `relaynet validate`)", err=True)
     return points
 
 
@@ -53,10 +61,11 @@ def _places(at: str | None, lat: float | None, lon: float | None, places_path: s
 @click.option(
     "--points",
     "points_path",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Relay points file (default: bundled La Poste points).",
+    type=click.Path(exists=True),
+    multiple=True,
+    help="Relay points file or folder, repeatable (default: bundled La Poste points).",
 )
+@points_format_flags
 @click.option("--at", default=None, help="French commune, district or postcode: 'Lyon 3e'.")
 @click.option("--lat", type=float, default=None, help="Latitude of the place (degrees).")
 @click.option("--lon", type=float, default=None, help="Longitude of the place (degrees).")
@@ -109,6 +118,9 @@ def nearest(
     output,
     engine="local",
     cluster=None,
+    points_format="auto",
+    columns=None,
+    point_defaults=None,
 ) -> None:
     """The K nearest relay points that work for you, as the crow flies.
 
@@ -118,16 +130,18 @@ def nearest(
       relaynet nearest --lat 45.75 --lon 4.85 --open-at "2026-11-28 18:30" --weight 25
       relaynet nearest --places communes.csv -k 1 --format csv -o access.csv
       relaynet nearest --places big.parquet -k 1 --engine dask --format csv -o access.csv
+      relaynet nearest --points mr.xml --points inpost.json --at Lille --service returns
 
     With --engine dask (or --scheduler ADDRESS) the --places file is read in partitions
     on a dask cluster; the output is the same access table (csv or geojson).
     """
+    points_source = point_files(points_path, points_format, columns, point_defaults)
     if engine == "dask":
         if not places_path or fmt == "table":
             raise ParameterError("--engine dask needs --places FILE and --format csv|geojson")
         from ..distributed import nearest as dask_nearest
 
-        points = _load_points(points_path)
+        points = _load_points(points_source)
         access = dask_nearest(
             places_path,
             points,
@@ -142,7 +156,7 @@ def nearest(
             _emit_geojson(access, points, output)
         return
     places = _places(at, lat, lon, places_path)
-    points = _load_points(points_path)
+    points = _load_points(points_source)
     locator = Locator(points)
     access = locator.nearest(places, k=k, where=where, max_distance_m=max_distance_m)
     if fmt == "csv":

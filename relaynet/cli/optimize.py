@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import ParameterError
-from ..io import atomic_path, load_demand, load_points, write_csv, write_geojson, write_json
+from ..io import atomic_path, load_demand, write_csv, write_geojson, write_json
 from ..optimize import (
     MODELS,
     candidates_from_demand,
@@ -19,7 +19,7 @@ from ..optimize import (
 from ..report.folder import check_writable
 from ..report.pipeline import DEFAULT_STANDARD
 from ..standard import Standard
-from ._common import echo_table, library_errors
+from ._common import echo_table, library_errors, point_files, points_format_flags, read_points
 
 
 def _demand(source: str, area: str | None):
@@ -38,15 +38,16 @@ def _demand(source: str, area: str | None):
     return demand
 
 
-def _points(source: str | None):
-    if source is None or source == "none":
+def _points(sources: tuple[str, ...], points_format="auto", columns=None, defaults=None):
+    if sources in ((), ("none",)):
         return None
-    if source == "bundled":
+    if sources == ("bundled",):
         from ..datasets import load_demo
 
         return load_demo().points
-    points, rejected = load_points(source)
+    points, rejected = read_points(point_files(sources, points_format, columns, defaults))
     if len(rejected):
+        source = ", ".join(sources)
         click.echo(f"{source}: {len(rejected)} point rows rejected", err=True)
     return points
 
@@ -78,10 +79,12 @@ def _candidates(spec: str, demand):
 @click.option(
     "--points",
     "points_src",
-    default="bundled",
+    multiple=True,
+    default=("bundled",),
     show_default=True,
-    help="Existing points file, 'bundled' (La Poste) or 'none'.",
+    help="Existing points file or folder (repeatable), 'bundled' (La Poste) or 'none'.",
 )
+@points_format_flags
 @click.option(
     "--candidates",
     "cand_spec",
@@ -168,6 +171,9 @@ def optimize(
     demand_rate,
     out_dir,
     verbose,
+    points_format="auto",
+    columns=None,
+    point_defaults=None,
 ) -> None:
     """Propose new relay sites and write them with a before/after coverage table.
 
@@ -177,7 +183,7 @@ def optimize(
     std = Standard.parse(standard)
     check_writable(out_dir)
     demand = _demand(demand_src, area)
-    existing = _points(points_src)
+    existing = _points(points_src, points_format, columns, point_defaults)
     candidates = _candidates(cand_spec, demand)
     for label, value in (("--capacity", capacity), ("--existing-capacity", existing_capacity)):
         if value is not None and not value >= 0:

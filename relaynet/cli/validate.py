@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..io import load_demand, load_points, write_csv
-from ._common import echo_table, library_errors
+from ..io import load_demand, write_csv
+from ._common import echo_table, library_errors, point_files, points_format_flags
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path(exists=True))
 @click.option(
     "--kind",
     "what",
@@ -32,18 +32,41 @@ from ._common import echo_table, library_errors
     default=None,
     help="Also write the rejected rows (with line and reason) to this CSV.",
 )
+@points_format_flags
 @library_errors
 def validate(
-    path: str, what: str, crs: str | None, country: str, rejected_path: str | None
+    path: str,
+    what: str,
+    crs: str | None,
+    country: str,
+    rejected_path: str | None,
+    points_format: str = "auto",
+    columns: str | None = None,
+    point_defaults: str | None = None,
 ) -> None:
-    """Check PATH and print accepted/rejected counts and the reasons table.
+    """Check PATH and print its format, accepted/rejected counts and the reasons table.
+
+    PATH is a file or a folder of points files. For points, the format is named as
+    detected (mondial_relay, inpost, colissimo, chronopost, dpd, osm, generic) or as given
+    with --points-format.
 
     Exit code 0 when every row passes, 1 when some rows were rejected, 2 when the file
     cannot be read.
     """
-    loader = load_points if what == "points" else load_demand
     country_code = None if country.lower() == "none" else country
-    accepted, rejected = loader(path, crs=crs, country=country_code)
+    if what == "points":
+        from ..formats import describe_format
+
+        click.echo(f"{path}: format {describe_format(path, points_format)}")
+        source = point_files((path,), points_format, columns, point_defaults)
+        if isinstance(source, str):
+            from ..io import load_points
+
+            accepted, rejected = load_points(source, crs=crs, country=country_code)
+        else:
+            accepted, rejected = source.load(crs=crs, country=country_code)
+    else:
+        accepted, rejected = load_demand(path, crs=crs, country=country_code)
     total = len(accepted) + len(rejected)
     click.echo(f"{path}: {total} rows read, {len(accepted)} accepted, {len(rejected)} rejected")
     if len(rejected):

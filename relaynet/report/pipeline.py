@@ -80,6 +80,10 @@ def load_input(source, role: str, *, bundled: bool = False):
     loader = load_points if role == "points" else load_demand
     if isinstance(source, gpd.GeoDataFrame):
         return source, pd.DataFrame(), {"role": role, "path": None, "rows": len(source)}
+    from ..formats import PointFiles
+
+    if isinstance(source, PointFiles):  # several files, a folder, a format (CLI --points …)
+        return _load_point_files(source, role)
     from_bundle = source is None
     if from_bundle:
         if not bundled:
@@ -103,6 +107,34 @@ def load_input(source, role: str, *, bundled: bool = False):
     if len(rejected):
         rejected = rejected.copy()
         rejected.insert(0, "file", str(path))
+        rejected.insert(0, "source", role)
+    return accepted, rejected, record
+
+
+def _load_point_files(files, role: str):
+    """:func:`load_input` of several points files (or one with a format, columns or
+    defaults): one table whose rows keep their ``source_file``."""
+    accepted, rejected = files.load()
+    name = ", ".join(files.paths)
+    if len(accepted) == 0:
+        raise InputError(f"{name}: no usable {role} rows ({len(rejected)} rejected)")
+    record = {
+        "role": role,
+        "path": name,
+        "format": files.format,
+        "files": [
+            {"path": p, "sha256": _sha256(Path(p)), "bytes": Path(p).stat().st_size}
+            for p in files.paths
+            if Path(p).is_file()
+        ],
+        "rows_read": int(len(accepted) + len(rejected)),
+        "accepted": int(len(accepted)),
+        "rejected": int(len(rejected)),
+    }
+    if len(rejected):
+        rejected = rejected.copy()
+        files_column = rejected.pop("source_file") if "source_file" in rejected else name
+        rejected.insert(0, "file", files_column)
         rejected.insert(0, "source", role)
     return accepted, rejected, record
 

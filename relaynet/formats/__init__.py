@@ -1,0 +1,420 @@
+"""Carrier exports and spreadsheets → the canonical relay-point schema.
+
+One small reader per format turns a file into rows of canonical columns (``point_id``,
+``name``, ``network``, ``kind``, ``opening_hours`` in OSM syntax, ``services``,
+``max_weight_kg`` …, ``hours_source="carrier"``) plus ``source_file`` and ``source_row``;
+:func:`relaynet.io.load_points` then validates them like any other input, so rejected rows
+keep their source line or record number and a reason, and ``accepted + rejected`` always
+equals the records read.
+
+=================  ==========================================================================
+format             file
+=================  ==========================================================================
+``mondial_relay``  ``WSI4_PointRelais_Recherche`` XML/JSON, or a table with its field names
+``inpost``         InPost points API JSON (``items[]``)
+``colissimo``      Colissimo ``listePointRetraitAcheminement`` XML/JSON, or a table
+``chronopost``     Chronopost ``listePointRelais`` XML/JSON
+``dpd``            DPD Pickup ``PUDO_ITEMS`` XML/JSON
+``osm``            OpenStreetMap extract (.osm, .osm.pbf …), see :mod:`relaynet.osm_points`
+``generic``        CSV, spreadsheet or geographic file with user-mapped columns
+=================  ==========================================================================
+
+``format="auto"`` detects the format from the file's field names: when exactly one carrier
+matches it is used, when several do an :class:`~relaynet.errors.InputError` names them, and
+a file matching none is a generic table.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, ParameterError
+from . import chronopost, colissimo, dpd, generic, inpost, mondial_relay
+from ._base import (
+    JSON_SUFFIXES,
+    SHEET_SUFFIXES,
+    TABLE_SUFFIXES,
+    XML_SUFFIXES,
+    Records,
+    document_records,
+    head_text,
+    table_records,
+)
+
+READERS = {m.NAME: m for m in (mondial_relay, inpost, colissimo, chronopost, dpd)}
+"""Carrier readers by format name."""
+
+FORMATS = ("auto", *READERS, "osm", "generic")
+"""Values of ``format=`` (and ``--points-format``)."""
+
+_OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf")
+_BINARY_GEO = (".gpkg", ".shp", ".fgb", ".parquet", ".geoparquet", ".pq")
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+Source = str | os.PathLike | pd.DataFrame | Sequence
+
+
+def _name(path: Path) -> str:
+    return path.name.lower()
+
+
+def _file_tokens(path: Path, layer: str | None) -> set[str]:
+    """Lower-case field names found at the start of a file (or a sheet's header row)."""
+    if _name(path).endswith(SHEET_SUFFIXES):
+        from .spreadsheet import read_sheet
+
+        header, _, _ = read_sheet(path, layer, header_only=True)
+        return {h.strip().lower() for h in header}
+    return {m.lower() for m in _TOKEN.findall(head_text(path))}
+
+
+def candidates(tokens: set[str]) -> tuple[list[str], list[str]]:
+    """Formats whose required fields are all in ``tokens``, and those of them confirmed
+    by one of their distinguishing fields."""
+    found, confirmed = [], []
+    for name, reader in READERS.items():
+        required, any_of = reader.MARKERS
+        if all(m.lower() in tokens for m in required):
+            found.append(name)
+            if not any_of or any(m.lower() in tokens for m in any_of):
+                confirmed.append(name)
+    return found, confirmed
+
+
+def detect(path: str | os.PathLike, *, layer: str | None = None) -> str:
+    """The format of a points file: a carrier's name, ``"osm"`` or ``"generic"``.
+
+    Raises
+    ------
+    InputError
+        When the file's fields fit several carriers (the message names them) or the file
+        cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file does not exist")
+    name = _name(path)
+    if name.endswith(_OSM_SUFFIXES):
+        return "osm"
+    if name.endswith(_BINARY_GEO):
+        return "generic"
+    found, confirmed = candidates(_file_tokens(path, layer))
+    if len(confirmed) == 1:
+        return confirmed[0]
+    if len(confirmed) > 1 or len(found) > 1:
+        names = confirmed if len(confirmed) > 1 else found
+        raise InputError(
+            f"{path}: format is ambiguous, the fields fit {' and '.join(names)}; "
+            f"say which with format= (CLI: --points-format), one of {', '.join(names)}"
+        )
+    return found[0] if found else "generic"
+
+
+def describe_format(path: str | os.PathLike, format: str = "auto") -> str:
+    """The format a points file or folder is read with, for people: ``"dpd (detected)"``,
+    ``"colissimo (given)"``, or one entry per file of a folder."""
+    format = "auto" if format is None else str(format).lower()
+    if format not in FORMATS:
+        raise ParameterError(f"format={format!r}: expected one of {', '.join(FORMATS)}")
+    path = Path(path)
+    if path.is_dir():
+        return "; ".join(f"{p.name}: {describe_format(p, format)}" for p in _paths(path))
+    return f"{format} (given)" if format != "auto" else f"{detect(path)} (detected)"
+
+
+def resolve(source, format: str | None = "auto", *, layer: str | None = None) -> str | None:
+    """The format :func:`load_points` reads ``source`` with, or ``None`` when
+    :func:`relaynet.io.load_points` reads it unchanged (one CSV/geographic/OSM file, a
+    DataFrame, with ``format`` "auto" or "generic" or "osm")."""
+    format = "auto" if format is None else str(format).lower()
+    if format not in FORMATS:
+        raise ParameterError(f"format={format!r}: expected one of {', '.join(FORMATS)}")
+    if isinstance(source, pd.DataFrame):
+        return format if format in READERS else None
+    if isinstance(source, list | tuple):
+        return format
+    path = Path(source)
+    if path.is_dir() or _name(path).endswith(SHEET_SUFFIXES) and path.exists():
+        return format
+    if format in READERS:
+        return format
+    if format != "auto" or not path.is_file():
+        return None
+    detected = detect(path, layer=layer)
+    return detected if detected in READERS else None
+
+
+def load_points(
+    source: Source,
+    *,
+    format: str = "auto",
+    columns: dict[str, str] | None = None,
+    crs=None,
+    country: str | None = "FR",
+    strict: bool = False,
+    layer: str | None = None,
+    defaults: dict[str, object] | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read relay points from a carrier export, a spreadsheet, or several files at once.
+
+    Parameters are those of :func:`relaynet.io.load_points`, plus:
+
+    source
+        A path, a folder (every points file in it, by name), a list of paths, or a
+        DataFrame of carrier records (with ``format`` a carrier's name).
+    format
+        ``"auto"`` (detect per file), a carrier (``"mondial_relay"``, ``"inpost"``,
+        ``"colissimo"``, ``"chronopost"``, ``"dpd"``), ``"osm"`` or ``"generic"``.
+
+    Every accepted and rejected row carries ``source_file``; rows of carrier formats also
+    carry ``source_row`` (line or record number) and ``carrier_type`` (the carrier's own
+    type code). ``defaults`` fills empty cells and replaces what the format assumes (e.g.
+    ``{"network": "relais_colis"}``). When several files give the same ``point_id`` to
+    points of different networks, those ids become ``"<network>:<id>"``; a repeat within a
+    network is rejected as a duplicate.
+    """
+    format = "auto" if format is None else str(format).lower()
+    if format not in FORMATS:
+        raise ParameterError(f"format={format!r}: expected one of {', '.join(FORMATS)}")
+    options = dict(columns=columns, crs=crs, country=country, layer=layer, defaults=defaults)
+    if isinstance(source, list | tuple) or (
+        not isinstance(source, pd.DataFrame) and Path(source).is_dir()
+    ):
+        return _load_many(_paths(source), format, strict, options)
+    explicit = format
+    if not isinstance(source, pd.DataFrame) and format == "auto":
+        format = detect(source, layer=layer)
+    if format in READERS:
+        if columns and explicit == format:
+            raise ParameterError(
+                f"columns= applies to generic tables; format {format!r} reads its own fields"
+            )
+        return _load_carrier(source, READERS[format], strict, country, layer, defaults)
+    if not isinstance(source, pd.DataFrame) and _name(Path(source)).endswith(SHEET_SUFFIXES):
+        return _load_sheet(Path(source), strict, options)
+    from ..io import load_points as load_table
+
+    return load_table(
+        source, format=format if format == "osm" else "generic", strict=strict, **options
+    )
+
+
+# --------------------------------------------------------------------------- one carrier file
+
+
+def _records(source, reader, layer: str | None) -> Records:
+    if isinstance(source, pd.DataFrame):
+        if len(source) == 0:
+            raise InputError("<DataFrame>: has no rows")
+        items = source.astype(object).where(source.notna(), None).to_dict("records")
+        return Records(items, np.arange(1, len(items) + 1), "record", "<DataFrame>")
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(f"{path}: file does not exist")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    name = _name(path)
+    if name.endswith(JSON_SUFFIXES + XML_SUFFIXES):
+        return document_records(path, reader.RECORD_KEYS, f"{reader.NAME} points")
+    if name.endswith(TABLE_SUFFIXES + SHEET_SUFFIXES):
+        return table_records(path, layer)
+    raise InputError(
+        f"{path}: a {reader.NAME} file is expected as .json, .xml, .csv or a spreadsheet"
+    )
+
+
+def _fill_defaults(frame: pd.DataFrame, defaults: dict | None) -> pd.DataFrame:
+    for column, value in (defaults or {}).items():
+        if column in frame:
+            empty = frame[column].map(lambda v: v is None or str(v).strip() in ("", "nan"))
+            frame[column] = frame[column].where(~empty, value)
+    return frame
+
+
+def _load_carrier(source, reader, strict, country, layer, defaults):
+    from ..io import load_points as load_table
+
+    records = _records(source, reader, layer)
+    table = reader.read(records, {**reader.ASSUMED, **(defaults or {})})
+    frame = _fill_defaults(table.frame, defaults)
+    frame["source_file"] = records.source
+    frame["source_row"] = table.rows
+    accepted, rejected = load_table(frame, country=country, strict=False, defaults=defaults)
+    rejected["row"] = table.rows[rejected["row"].to_numpy(dtype=np.int64) - 1]
+    extra = {int(r): p for r, p in zip(table.rows, table.problems, strict=True) if p}
+    if extra:
+        reasons = rejected["row"].map(lambda r: extra.pop(int(r), None))
+        rejected["reason"] = [
+            "; ".join([*more, reason]) if more else reason
+            for reason, more in zip(rejected["reason"], reasons, strict=True)
+        ]
+        moving = accepted["source_row"].isin(list(extra))
+        if moving.any():
+            positions = np.flatnonzero(np.isin(table.rows, list(extra)))
+            cells = frame.iloc[positions].reset_index(drop=True).astype(str)
+            cells = cells.replace({"None": "", "nan": ""})
+            moved = pd.DataFrame(
+                {
+                    "row": table.rows[positions],
+                    "reason": ["; ".join(extra[int(r)]) for r in table.rows[positions]],
+                }
+            )
+            rejected = pd.concat([rejected, pd.concat([moved, cells], axis=1)])
+            rejected = rejected.sort_values("row", kind="stable").reset_index(drop=True)
+            accepted = accepted.loc[~moving.to_numpy()].reset_index(drop=True)
+    _raise_if_strict(strict, rejected, records.source, records.label, len(records.items))
+    return accepted, rejected
+
+
+def _raise_if_strict(strict: bool, rejected: pd.DataFrame, source: str, label: str, n: int):
+    if strict and len(rejected):
+        first = rejected.head(5)
+        listing = "; ".join(
+            f"{label} {r}: {m}" for r, m in zip(first["row"], first["reason"], strict=True)
+        )
+        raise InputError(f"{source}: {len(rejected)} bad rows of {n} — {listing}")
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+
+def _load_sheet(path: Path, strict: bool, options: dict):
+    from ..io import load_points as load_table
+
+    frame, rows = generic.read_table(path, options["layer"])
+    options = {**options, "layer": None}
+    accepted, rejected = load_table(frame, format="generic", strict=False, **options)
+    rejected["row"] = rows[rejected["row"].to_numpy(dtype=np.int64) - 1]
+    _raise_if_strict(strict, rejected, str(path), "row", len(frame))
+    return accepted, rejected
+
+
+# --------------------------------------------------------------------------- several files
+
+_POINT_SUFFIXES = (
+    *JSON_SUFFIXES,
+    *XML_SUFFIXES,
+    *TABLE_SUFFIXES,
+    *SHEET_SUFFIXES,
+    *_OSM_SUFFIXES,
+    *_BINARY_GEO,
+    ".geojson",
+    ".csv.gz",
+)
+
+
+def _paths(source) -> list[Path]:
+    sources = [source] if not isinstance(source, list | tuple) else list(source)
+    paths: list[Path] = []
+    for item in sources:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and not p.name.startswith(".") and _name(p).endswith(_POINT_SUFFIXES)
+            )
+            if not found:
+                raise InputError(f"{path}: folder holds no points file")
+            paths += found
+        else:
+            paths.append(path)
+    if not paths:
+        raise InputError("no points file given")
+    return paths
+
+
+def _load_many(paths: list[Path], format: str, strict: bool, options: dict):
+    from ..io import load_points as load_one
+
+    accepted_parts, rejected_parts = [], []
+    for path in paths:
+        accepted, rejected = load_one(path, format=format, strict=False, **options)
+        accepted = accepted.copy()
+        accepted["source_file"] = str(path)
+        if "source_file" not in rejected:
+            rejected.insert(2, "source_file", str(path))
+        accepted_parts.append(accepted)
+        rejected_parts.append(rejected)
+    accepted = pd.concat(accepted_parts, ignore_index=True)
+    rejected = pd.concat(rejected_parts, ignore_index=True)
+    accepted, dupes = _unique_ids(accepted)
+    if len(dupes):
+        rejected = pd.concat([rejected, dupes], ignore_index=True)
+    accepted = gpd.GeoDataFrame(accepted, geometry="geometry", crs=accepted_parts[0].crs)
+    if strict and len(rejected):
+        first = rejected.head(5)
+        listing = "; ".join(
+            f"{f} {r}: {m}"
+            for f, r, m in zip(first["source_file"], first["row"], first["reason"], strict=True)
+        )
+        raise InputError(f"{len(rejected)} bad rows in {len(paths)} files — {listing}")
+    return accepted, rejected
+
+
+def _unique_ids(points: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ids shared by points of different networks → ``network:id``; repeats within one
+    network → rejected (``row`` from ``source_row`` when known)."""
+    ids = points["point_id"].astype(str)
+    shared = ids.duplicated(keep=False)
+    if not shared.any():
+        return points, pd.DataFrame()
+    points = points.copy()
+    network = points["network"].fillna("").astype(str)
+    points.loc[shared, "source_id"] = ids[shared]
+    qualified = np.where(network != "", network + ":" + ids, ids)
+    points["point_id"] = np.where(shared, qualified, ids)
+    repeat = points["point_id"].duplicated(keep="first")
+    if not repeat.any():
+        return points, pd.DataFrame()
+    first_file = points.drop_duplicates("point_id").set_index("point_id")["source_file"]
+    bad = points.loc[repeat]
+    row = bad["source_row"] if "source_row" in bad else pd.Series(0, index=bad.index)
+    dupes = pd.DataFrame(
+        {
+            "row": row.fillna(0).astype("int64").to_numpy(),
+            "reason": [
+                f"duplicate point_id {p!r} (first in {first_file[p]})" for p in bad["point_id"]
+            ],
+            "source_file": bad["source_file"].to_numpy(),
+            "point_id": bad["point_id"].to_numpy(),
+        }
+    )
+    return points.loc[~repeat].reset_index(drop=True), dupes
+
+
+@dataclass(frozen=True)
+class PointFiles:
+    """Points files read as one network, with the options the CLI gives them
+    (``--points a.json --points b.xml --points-format auto --defaults …``)."""
+
+    paths: tuple[str, ...]
+    format: str = "auto"
+    columns: dict[str, str] | None = field(default=None, hash=False)
+    defaults: dict[str, object] | None = field(default=None, hash=False)
+
+    def load(self, **kwargs) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """:func:`load_points` of these files (``kwargs``: ``strict``, ``country`` …)."""
+        source = list(self.paths) if len(self.paths) > 1 else self.paths[0]
+        return load_points(
+            source, format=self.format, columns=self.columns, defaults=self.defaults, **kwargs
+        )
+
+
+__all__ = [
+    "FORMATS",
+    "READERS",
+    "PointFiles",
+    "describe_format",
+    "detect",
+    "load_points",
+    "resolve",
+]
