@@ -166,3 +166,34 @@ def test_failed_block_keeps_the_previous_report(tmp_path):
         raise RuntimeError("stop")
     assert (target / "a.txt").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_compliance_and_gaps_name_places_without_names():
+    """A demand table whose ``name`` is blank or missing for some places: the tables name
+    those places by their id (pandas' str dtype keeps NaN through astype(str))."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from relaynet import assess, compliance_table, find_gaps
+
+    demand = gpd.GeoDataFrame(
+        {
+            "demand_id": ["a", "b", "c", "d"],
+            "name": pd.array(["Alpha", None, " ", "Delta"], dtype="str"),
+            "weight": [10.0, 20.0, 30.0, 40.0],
+            "area_id": ["48", "48", None, "48"],
+        },
+        geometry=gpd.points_from_xy([3.5, 3.9, 4.3, 3.501], [44.5, 44.9, 45.3, 44.501]),
+        crs="EPSG:4326",
+    )
+    points = gpd.GeoDataFrame(
+        {"point_id": ["p"], "kind": ["locker"], "opening_hours": ["24/7"]},
+        geometry=gpd.points_from_xy([3.5], [44.5]),
+        crs="EPSG:4326",
+    )
+    result = assess(demand, points, "5km")
+    table = compliance_table(result, 0.9)
+    closing = " ".join(table["closing_places"])
+    assert "b (20)" in closing
+    gaps = find_gaps(result)
+    assert sorted(" ".join(gaps["places"]).replace(";", " ").split()) == ["b", "c"]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .assess import Assessment
+from .labels import place_labels
 
 PUBLISHED_REFERENCE = (
     {
@@ -38,8 +39,8 @@ PUBLISHED_REFERENCE = (
         "definition": "population within 5 km or 20 minutes of a point of contact",
         "departements_compliant": None,
         "points": 17000,
-        "source": "La Poste public figure as recorded in the project's data provenance "
-        "notes (PROVENANCE.md, 'Why it matters'); not re-checked against a primary page",
+        "source": "La Poste's public figure of 97 % (as commonly quoted for 2023); "
+        "not re-checked against a primary page",
     },
 )
 """La Poste's published accessibility figures (shares of population)."""
@@ -153,13 +154,13 @@ def compliance_table(
     access = assessment.access
     if by not in access.columns:
         raise ParameterError(f"by={by!r}: not a column of the assessment's access table")
-    label = access["name"] if "name" in access.columns else access["demand_id"]
+    label = place_labels(access)
     frame = pd.DataFrame(
         {
             "area": access[by].astype(object).fillna("unknown").astype(str).to_numpy(),
             "weight": access["weight"].to_numpy(float),
             "covered": access["covered"].to_numpy(bool),
-            "label": label.astype(str).to_numpy(),
+            "label": label.to_numpy(),
         }
     )
     frame["covered_weight"] = frame["weight"] * frame["covered"]
