@@ -17,6 +17,10 @@ _LAZY = {
     "datasets": None,
     "hours": None,
     "Assessment": "coverage",
+    "Comparison": "coverage",
+    "compare": "coverage",
+    "Scenario": "scenarios",
+    "scenarios": None,
     "assess": "coverage",
     "compliance_table": "coverage",
     "find_gaps": "coverage",
@@ -38,6 +42,7 @@ _LAZY = {
     "Solution": "optimize",
     "solve": "optimize",
     "write_report": "report",
+    "write_comparison": "report",
     "run_coverage": "report",
 }
 """Public name → submodule that defines it (``None``: the name is a submodule)."""
@@ -73,6 +78,11 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Assessment",
+    "Comparison",
+    "Scenario",
+    "compare",
+    "scenarios",
+    "write_comparison",
     "RoadNetwork",
     "Solution",
     "assess",

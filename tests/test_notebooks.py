@@ -24,7 +24,7 @@ from nbclient.exceptions import CellExecutionError  # noqa: E402
 pytestmark = pytest.mark.notebooks
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_find_points", "02_rural_gaps", "03_new_sites", "04_drive_times"]
+NAMES = ["01_find_points", "02_rural_gaps", "03_new_sites", "04_drive_times", "05_scenarios"]
 BUDGET_S = 90.0  # issue 8: each notebook runs top to bottom in at most 90 s
 CELL_TIMEOUT_S = 300
 PROBE = "import sys\nprint(repr(sys.prefix))"

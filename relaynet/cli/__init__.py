@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coverage": ("coverage", "Coverage of demand by eligible points under a standard."),
     "optimize": ("optimize", "Where new points should go (MCLP, LSCP, p-median, backup)."),
     "report": ("report", "Write a coverage report folder (HTML, map, CSV, JSON)."),
+    "compare": ("compare", "Compare scenarios with a baseline: who gains, who loses, where."),
     "demo": ("demo", "Coverage report of the bundled La Poste points over French communes."),
 }
 """Command name → (module of this package, one-line help shown by ``relaynet --help``)."""

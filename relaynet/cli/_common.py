@@ -205,10 +205,11 @@ def eligibility_options(func):
     return wrapper
 
 
-def coverage_options(*, inputs_required: bool):
-    """The options ``coverage``, ``report`` and ``demo`` share, with one default each.
+def coverage_options(*, inputs_required: bool, points_option: str = "--points"):
+    """The options ``coverage``, ``report``, ``demo`` and ``compare`` share, one default each.
 
-    ``--points``/``--demand`` (the bundled data when not required and not given),
+    ``--points``/``--demand`` (the bundled data when not required and not given; the points
+    option is spelled ``points_option``, e.g. ``--baseline``),
     ``--standard`` (default :data:`relaynet.report.pipeline.DEFAULT_STANDARD`), ``--by``
     (``departement`` is an alias of ``area_id``), ``--threshold``, ``--no-windows``,
     ``--out`` and ``--quiet``.
@@ -218,7 +219,7 @@ def coverage_options(*, inputs_required: bool):
     bundled = "" if inputs_required else " (default: the bundled {})"
     options = [
         click.option(
-            "--points",
+            points_option,
             "points_path",
             type=click.Path(exists=True),
             multiple=True,

@@ -177,8 +177,10 @@ def optimize(
 ) -> None:
     """Propose new relay sites and write them with a before/after coverage table.
 
-    Writes to OUT: proposed_sites.csv / .geojson, kpi_before_after.csv (overall and by
-    area_id), solver.log and summary.json.
+    Writes to OUT: proposed_sites.csv / .geojson, proposed_points.csv (the new sites as a
+    points file: `relaynet compare --scenario "NAME=+OUT/proposed_points.csv"`; with
+    --existing-mode closable also closed_points.csv, for "NAME=-OUT/closed_points.csv"),
+    kpi_before_after.csv (overall and by area_id), solver.log and summary.json.
     """
     std = Standard.parse(standard)
     check_writable(out_dir)
@@ -216,6 +218,7 @@ def optimize(
     out.mkdir(parents=True, exist_ok=True)
     write_csv(sol.sites, out / "proposed_sites.csv")
     write_geojson(sol.sites, out / "proposed_sites.geojson")
+    _write_scenario_points(sol, existing, out)
     kpi = sol.kpi_table().rename(columns={"scope": "area_id"})
     kpi = kpi.iloc[0:0] if kpi.empty else kpi
     import pandas as pd
@@ -248,3 +251,19 @@ def optimize(
     click.echo(sol.summary())
     echo_table(kpi)
     click.echo(f"\nwritten to {out}/")
+
+def _write_scenario_points(sol, existing, out: Path) -> None:
+    """The new sites as a points file `compare --scenario NAME=+FILE` reads (network: the
+    existing points' one when they have a single network, else "proposed"); the closed
+    existing points as another, when the solution closes some."""
+    from ..scenarios import points_table, solution_points
+
+    networks = (
+        existing["network"].dropna().astype(str).unique()
+        if existing is not None and "network" in existing
+        else []
+    )
+    network = networks[0] if len(networks) == 1 else "proposed"
+    write_csv(points_table(solution_points(sol, network=network)), out / "proposed_points.csv")
+    if len(sol.closed):
+        write_csv(points_table(sol.closed), out / "closed_points.csv")

@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 from .assess import Assessment, assess
-from .burden import TripAssumptions, compare_burden, travel_burden
+from .burden import TripAssumptions, travel_burden
+from .compare import Comparison, compare, compare_burden
 from .compliance import (
     PUBLISHED_REFERENCE,
     compliance_table,
@@ -36,11 +37,13 @@ __all__ = [
     "REFERENCE_WEEK",
     "TIME_WINDOWS",
     "Assessment",
+    "Comparison",
     "DensityThresholds",
     "DriveEstimate",
     "TripAssumptions",
     "assess",
     "classify_density",
+    "compare",
     "compare_burden",
     "compliance_table",
     "density_agreement",

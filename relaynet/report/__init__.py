@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from .charts import bar_chart, histogram
+from .compare import COMPARISON_FILES, ComparisonReport, comparison_map, write_comparison
 from .folder import report_folder
 from .pipeline import (
     DEFAULT_STANDARD,
@@ -19,6 +20,10 @@ from .pipeline import (
 from .run import OPTIMIZE_MODELS, REPORT_FILES, Report, write_report
 
 __all__ = [
+    "COMPARISON_FILES",
+    "ComparisonReport",
+    "comparison_map",
+    "write_comparison",
     "DEFAULT_STANDARD",
     "KPIS_SCHEMA",
     "CoverageRun",

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,10 +166,13 @@ class CoverageRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def windows_for(where: Eligibility | None, windows: bool):
-    """The four standard time windows under the same unknown-hours policy as ``where``."""
+def windows_for(where: Eligibility | None, windows: bool | Mapping[str, Eligibility]):
+    """The four standard time windows under the same unknown-hours policy as ``where``
+    (``windows=True``), none (``False``), or the ``{name: Eligibility}`` given as is."""
     from ..coverage.windows import time_windows
 
+    if isinstance(windows, Mapping):
+        return dict(windows) or None
     if not windows:
         return None
     policy = where.unknown_hours if where is not None else "exclude"
@@ -184,7 +187,7 @@ def run_coverage(
     by: str = "area_id",
     where: Eligibility | None = None,
     threshold: float = 0.9,
-    windows: bool = True,
+    windows: bool | Mapping[str, Eligibility] = True,
     eps_m: float | None = None,
     optimize: str | None = None,
     p: int | None = None,
@@ -210,7 +213,7 @@ def run_coverage(
     threshold
         Share of each area's weight that must be covered (0.9: the French postal rule).
     windows
-        Assess the four standard time windows too.
+        Assess the four standard time windows too (or the ``{name: Eligibility}`` given).
     eps_m
         Gap clustering radius, metres (default: the standard's distance).
     optimize, p, time_limit
@@ -275,7 +278,9 @@ def run_coverage(
         "where": base.describe() if base is not None else "all points",
         "unknown_hours": where.unknown_hours if where is not None else "exclude",
         "threshold": threshold,
-        "windows": windows,
+        "windows": windows
+        if isinstance(windows, bool)
+        else {name: w.describe() for name, w in windows.items()},
         "eps_m": eps_m,
         "optimize": optimize,
         "p": p,
