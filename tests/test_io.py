@@ -217,6 +217,21 @@ class TestRejections:
         reason = _reject_reason(tmp_path, "B;45.1;4.1;locker;2023 Mar 30,Apr 01,14 off;20")
         assert "expected monthday_range" in reason
 
+    def test_past_dated_off_rules_are_accepted_unchanged(self, tmp_path):
+        hours = "Mo-Fr 09:00-12:00; PH off; 2022 Mar 11,25 off"
+        text = f'id,lat,lon,horaires\nA,45.0,4.0,"{hours}"\nB,45.1,4.1,"""on appointment"""\n'
+        pts, rejected = rn.load_points(write(tmp_path, "p.csv", text))
+        assert rejected.empty
+        # the string is kept as written; relaynet.hours reads it without the past rules
+        assert pts["opening_hours"].tolist() == [hours, '"on appointment"']
+        assert pts["hours_source"].tolist() == ["operator", "operator"]
+
+    def test_future_dated_rule_the_parser_rejects_is_still_rejected(self, tmp_path):
+        reason = _reject_reason(
+            tmp_path, 'B;45.1;4.1;locker;"Mo 09:00-12:00; 2099 Mar 11,25 off";20'
+        )
+        assert "unparseable opening_hours" in reason
+
     def test_several_problems_in_one_reason(self, tmp_path):
         reason = _reject_reason(tmp_path, "B;;4.1;spaceship;24/7;0")
         assert "missing coordinates" in reason and "unknown kind" in reason
@@ -376,6 +391,15 @@ class TestBundledData:
         assert len(dem) > 34_000 and dem["demand_id"].is_unique
         assert dem["weight"].sum() == pytest.approx(66.5e6, rel=0.01)
         assert set(dem["density_class"].dropna()) == {"urban", "intermediate", "rural"}
+
+    def test_bundled_hours_unparsed_are_those_hours_validate_rejects(self):
+        unparsed = pd.read_csv(rn.datasets.path("laposte_hours_unparsed.csv"), dtype=str)
+        assert len(unparsed) == 42
+        assert not any(rn.hours.validate(s) for s in unparsed["opening_hours"])
+        pts = rn.datasets.load_demo().points
+        assert pts["opening_hours"].notna().sum() == 16_100
+        # recovered strings (past dated 'off' rules) are kept as written
+        assert pts["opening_hours"].str.contains("2022 Mar 05-06,08-13 off", regex=False).any()
 
     def test_bundled_points_reload_through_the_loader(self, tmp_path):
         pts = rn.datasets.load_demo().points

@@ -20,7 +20,13 @@ from ..report.pipeline import (
 )
 from ..report.run import stage_bar
 from ..standard import Standard
-from ._common import coverage_options, echo_table, eligibility_options, library_errors
+from ._common import (
+    coverage_options,
+    echo_table,
+    eligibility_options,
+    library_errors,
+    within_option,
+)
 
 
 def _percent(value) -> str:
@@ -29,6 +35,7 @@ def _percent(value) -> str:
 
 @click.command()
 @coverage_options(inputs_required=False)
+@within_option()
 @click.option(
     "--eps-km",
     type=click.FloatRange(0, min_open=True),
@@ -61,6 +68,7 @@ def coverage(
     quiet,
     engine="local",
     cluster=None,
+    within=None,
 ) -> None:
     """Coverage of DEMAND by the eligible POINTS under a service standard.
 
@@ -86,6 +94,8 @@ def coverage(
     standard = Standard.parse(standard_text)
     check_writable(out_dir)
     if engine == "dask":
+        if within:
+            raise click.UsageError("--within needs the local engine")
         return _coverage_on_dask(
             points_path,
             demand_path,
@@ -115,6 +125,7 @@ def coverage(
             threshold=threshold,
             windows=not no_windows,
             eps_m=None if eps_km is None else eps_km * 1000,
+            within=within,
             bundled=True,
             progress=progress,
         )

@@ -14,7 +14,14 @@ from .. import datasets, hours
 from ..distributed.cli import engine_options
 from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..io import load_demand, neutralise_formulas, write_csv, write_geojson
+from ..io import (
+    as_within,
+    load_demand,
+    neutralise_formulas,
+    reject_outside,
+    write_csv,
+    write_geojson,
+)
 from ..nearest import Locator
 from ..places import resolve_place
 from ._common import (
@@ -24,6 +31,7 @@ from ._common import (
     point_files,
     points_format_flags,
     read_points,
+    within_option,
 )
 
 
@@ -34,6 +42,17 @@ def _load_points(source) -> gpd.GeoDataFrame:
     if len(rejected):
         name = source if isinstance(source, str) else ", ".join(source.paths)
         click.echo(f"{name}: {len(rejected)} rows rejected (see `relaynet validate`)", err=True)
+    return points
+
+
+def _keep_within(points: gpd.GeoDataFrame, within: str | None, places=None):
+    """The points inside ``--within`` (``demand:<distance>``: near the places); the count
+    of those left out goes to standard error."""
+    if not within:
+        return points
+    points, outside = reject_outside(points, pd.DataFrame(), as_within(within, demand=places))
+    if len(outside):
+        click.echo(f"--within {within}: {len(outside)} points outside, left out", err=True)
     return points
 
 
@@ -101,6 +120,7 @@ def _places(at: str | None, lat: float | None, lon: float | None, places_path: s
     default=None,
     help="Write csv/geojson to this file instead of standard output.",
 )
+@within_option(extra=", or 'demand:20km' (points within 20 km of the places)")
 @library_errors
 @eligibility_options
 @engine_options
@@ -121,6 +141,7 @@ def nearest(
     points_format="auto",
     columns=None,
     point_defaults=None,
+    within=None,
 ) -> None:
     """The K nearest relay points that work for you, as the crow flies.
 
@@ -141,7 +162,7 @@ def nearest(
             raise ParameterError("--engine dask needs --places FILE and --format csv|geojson")
         from ..distributed import nearest as dask_nearest
 
-        points = _load_points(points_source)
+        points = _keep_within(_load_points(points_source), within)
         access = dask_nearest(
             places_path,
             points,
@@ -156,7 +177,7 @@ def nearest(
             _emit_geojson(access, points, output)
         return
     places = _places(at, lat, lon, places_path)
-    points = _load_points(points_source)
+    points = _keep_within(_load_points(points_source), within, places)
     locator = Locator(points)
     access = locator.nearest(places, k=k, where=where, max_distance_m=max_distance_m)
     if fmt == "csv":

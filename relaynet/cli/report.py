@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from ..report import OPTIMIZE_MODELS, write_report
-from ._common import coverage_options, eligibility_options, library_errors
+from ._common import coverage_options, eligibility_options, library_errors, within_option
 
 
 @click.command()
 @coverage_options(inputs_required=True)
+@within_option()
 @click.option(
     "--optimize",
     type=click.Choice(OPTIMIZE_MODELS),
@@ -46,6 +47,7 @@ def report(
     title,
     out_dir,
     quiet,
+    within=None,
 ) -> None:
     """Write a coverage report folder: index.html, map.html, access.csv, gaps.geojson,
     gaps.csv, kpis.json, rejected.csv and run.json.
@@ -75,6 +77,7 @@ def report(
         windows=not no_windows,
         title=title,
         quiet=quiet,
+        within=within,
     )
     finish(result, quiet)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..io import load_demand, write_csv
-from ._common import echo_table, library_errors, point_files, points_format_flags
+from ..io import load_demand, reject_outside, write_csv
+from ._common import echo_table, library_errors, point_files, points_format_flags, within_option
 
 
 @click.command()
@@ -32,6 +32,7 @@ from ._common import echo_table, library_errors, point_files, points_format_flag
     default=None,
     help="Also write the rejected rows (with line and reason) to this CSV.",
 )
+@within_option(extra="")
 @points_format_flags
 @library_errors
 def validate(
@@ -43,6 +44,7 @@ def validate(
     points_format: str = "auto",
     columns: str | None = None,
     point_defaults: str | None = None,
+    within: str | None = None,
 ) -> None:
     """Check PATH and print its format, accepted/rejected counts and the reasons table.
 
@@ -62,11 +64,12 @@ def validate(
         if isinstance(source, str):
             from ..io import load_points
 
-            accepted, rejected = load_points(source, crs=crs, country=country_code)
+            accepted, rejected = load_points(source, crs=crs, country=country_code, within=within)
         else:
             accepted, rejected = source.load(crs=crs, country=country_code)
+            accepted, rejected = reject_outside(accepted, rejected, within)
     else:
-        accepted, rejected = load_demand(path, crs=crs, country=country_code)
+        accepted, rejected = load_demand(path, crs=crs, country=country_code, within=within)
     total = len(accepted) + len(rejected)
     click.echo(f"{path}: {total} rows read, {len(accepted)} accepted, {len(rejected)} rejected")
     if len(rejected):

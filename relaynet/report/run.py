@@ -113,6 +113,7 @@ def write_report(
     quiet: bool = True,
     progress: Callable[[str], None] | None = None,
     bundled: bool = False,
+    within=None,
 ) -> Report:
     """Run the coverage pipeline and write a complete report folder.
 
@@ -150,6 +151,9 @@ def write_report(
         No progress bar (the library default; the CLI shows one on a terminal).
     progress
         Called with each stage name (in addition to the progress bar).
+    within
+        Reject rows outside an area (``"FR"``, a boundary file, ``("demand", metres)`` …):
+        see :func:`relaynet.report.pipeline.run_coverage`.
 
     Returns
     -------
@@ -192,6 +196,7 @@ def write_report(
             p=p,
             time_limit=time_limit,
             bundled=bundled,
+            within=within,
             progress=stage,
         )
         stage("map")
