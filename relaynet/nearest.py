@@ -3,7 +3,7 @@
 Points and places become 3-D unit vectors, so that Euclidean (chord) order equals
 great-circle order and a Euclidean k-d tree (``scipy.spatial.cKDTree``, multi-threaded)
 answers exactly; distances are reported in great-circle metres on a sphere of radius
-:data:`relaynet.schema.EARTH_RADIUS_M`.
+:data:`relaynet.geo.EARTH_RADIUS_M` (all of it in :mod:`relaynet.geo`).
 
 Filters never degrade to "query everything, then drop": each distinct eligibility mask
 gets its own tree over the eligible points only (built once, cached by the mask's
@@ -24,7 +24,14 @@ from scipy.spatial import cKDTree
 
 from .eligibility import Eligibility
 from .errors import ParameterError
-from .schema import CRS, EARTH_RADIUS_M
+from .geo import (
+    check_latlon,
+    chord_to_metres,
+    haversine_m,
+    latlon,
+    metres_to_chord,
+    unit_vectors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,60 +40,6 @@ ACCESS_COLUMNS = ("demand_id", "rank", "point_id", "distance_m", "name", "networ
 
 WITHIN_COLUMNS = ("demand_id", "point_id", "distance_m")
 """Columns of the sparse table returned by :meth:`Locator.within`."""
-
-
-def unit_vectors(lat, lon) -> np.ndarray:
-    """Latitudes/longitudes in degrees → unit vectors, shape (n, 3)."""
-    phi = np.radians(np.asarray(lat, dtype=float))
-    lam = np.radians(np.asarray(lon, dtype=float))
-    cos_phi = np.cos(phi)
-    return np.column_stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
-
-
-def chord_to_metres(chord) -> np.ndarray:
-    """Chord length on the unit sphere → great-circle distance in metres."""
-    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(np.asarray(chord, float) / 2.0, 1.0))
-
-
-def metres_to_chord(distance_m: float) -> float:
-    """Great-circle distance in metres → chord length on the unit sphere."""
-    angle = min(float(distance_m) / EARTH_RADIUS_M, np.pi)
-    return 2.0 * np.sin(angle / 2.0)
-
-
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in metres between points given in degrees (broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-
-
-def _check_latlon(lat: np.ndarray, lon: np.ndarray, what: str) -> None:
-    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5].tolist()
-        raise ParameterError(
-            f"{what}: latitude/longitude missing or out of range on rows {rows}"
-            " (expected degrees, lat in [-90, 90], lon in [-180, 180])"
-        )
-
-
-def _geo_latlon(frame: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-    if frame.crs is None:
-        raise ParameterError(
-            f"{what}: GeoDataFrame has no CRS (expected EPSG:4326 or a "
-            "projected CRS to convert from)"
-        )
-    if not frame.crs.equals(CRS):
-        frame = frame.to_crs(CRS)
-    geom = frame.geometry
-    if len(geom) and not (geom.geom_type == "Point").all():
-        kinds = sorted(set(geom.geom_type.dropna()) - {"Point"})
-        raise ParameterError(f"{what}: expected Point geometries, found {kinds}")
-    lat, lon = geom.y.to_numpy(float), geom.x.to_numpy(float)
-    _check_latlon(lat, lon, what)
-    return lat, lon
 
 
 def places_latlon(places) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,7 +54,7 @@ def places_latlon(places) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
         places = resolve_place(places)
     if isinstance(places, gpd.GeoDataFrame):
-        lat, lon = _geo_latlon(places, "places")
+        lat, lon = latlon(places, "places")
         ids = (
             (places["demand_id"] if "demand_id" in places.columns else places.index.to_series())
             .astype(str)
@@ -124,7 +77,7 @@ def places_latlon(places) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ) from None
     if lat.shape != lon.shape or lat.ndim != 1:
         raise ParameterError(f"places: lat and lon shapes differ ({lat.shape} vs {lon.shape})")
-    _check_latlon(lat, lon, "places")
+    check_latlon(lat, lon, "places")
     return pd.Series(np.arange(len(lat))).astype("str").array, lat, lon
 
 
@@ -178,7 +131,7 @@ class Locator:
             raise ParameterError("Locator: points must be a GeoDataFrame (see load_points)")
         if "point_id" not in points.columns:
             raise ParameterError("Locator: points have no 'point_id' column")
-        lat, lon = _geo_latlon(points, "points")
+        lat, lon = latlon(points, "points")
         self.points_ = points
         self.lat_, self.lon_ = lat, lon
         self.xyz_ = unit_vectors(lat, lon)
@@ -362,7 +315,10 @@ class Locator:
     def within_arrays(
         self, lat, lon, radius_m: float, where=None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Array core of :meth:`within`: ``(place position, point row, distance_m)``."""
+        """Array core of :meth:`within`: ``(place position, point row, distance_m)``.
+
+        ``radius_m`` is one radius or one per place (metres).
+        """
         index = self._index(where)
         lat = np.atleast_1d(np.asarray(lat, float))
         lon = np.atleast_1d(np.asarray(lon, float))
@@ -370,6 +326,7 @@ class Locator:
         if index.tree is None or len(lat) == 0:
             return empty
         xyz = unit_vectors(lat, lon)
+        radius_m = np.asarray(radius_m, float)
         chord = metres_to_chord(radius_m) * (1 + 1e-9) + 1e-15
         hits = index.tree.query_ball_point(xyz, r=chord, workers=self.workers, return_sorted=False)
         lengths = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
@@ -380,19 +337,20 @@ class Locator:
         place_idx = np.repeat(np.arange(len(lat)), lengths)
         rows = sub if index.rows is None else index.rows[sub]
         dist = chord_to_metres(np.linalg.norm(self.xyz_[rows] - xyz[place_idx], axis=1))
-        keep = dist <= radius_m
+        keep = dist <= (radius_m if radius_m.ndim == 0 else radius_m[place_idx])
         place_idx, rows, dist = place_idx[keep], rows[keep], dist[keep]
         order = np.lexsort((dist, place_idx))
         return place_idx[order], rows[order], dist[order]
 
     def count_within(self, lat, lon, radius_m: float, where=None) -> np.ndarray:
-        """Number of eligible points within ``radius_m`` metres (great-circle) of each place.
+        """Number of eligible points within ``radius_m`` metres (great-circle) of each place
+        (one radius, or one per place).
 
         A count-only radius query: no pair list is built, so it stays cheap in dense cities
         where :meth:`within` would return tens of millions of pairs. Points exactly on the
         boundary may differ from :meth:`within` by floating-point rounding only.
         """
-        if not np.isfinite(radius_m) or radius_m < 0:
+        if not np.all(np.isfinite(radius_m)) or np.any(np.asarray(radius_m) < 0):
             raise ParameterError(f"radius_m={radius_m!r}: expected metres ≥ 0")
         index = self._index(where)
         lat = np.atleast_1d(np.asarray(lat, float))

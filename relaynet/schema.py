@@ -24,9 +24,6 @@ CRS = "EPSG:4326"
 METRIC_CRS_FRANCE = "EPSG:2154"
 """Lambert-93, metres: used where planar geometry is needed in metropolitan France."""
 
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius in metres (IUGG), used for every great-circle distance."""
-
 POINT_COLUMNS: dict[str, str] = {
     "point_id": "str",
     "name": "str",

@@ -29,8 +29,8 @@ from relaynet.coverage import (
     published_comparison,
 )
 from relaynet.datasets import load_demo
+from relaynet.geo import EARTH_RADIUS_M
 from relaynet.nearest import Locator
-from relaynet.schema import EARTH_RADIUS_M
 
 N_DEMAND = 1_000_000
 N_POINTS = 20_000

@@ -32,8 +32,8 @@ import pulp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from relaynet.geo import haversine_m, latlon  # noqa: E402
 from relaynet.optimize import candidates_from_demand, solve, sparse_coverage  # noqa: E402
-from relaynet.optimize.coverage_matrix import haversine_m, unit_vectors  # noqa: E402
 from relaynet.standard import Standard  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "communes_demand.parquet"
@@ -118,11 +118,11 @@ def national(demand: gpd.GeoDataFrame, p: int, time_limit: float) -> None:
 def dense_peer(demand, cands, radius_m: float, p: int, time_limit: float):
     """The common peer approach: dense n×m distance matrix, then pulp + CBC."""
     t0 = time.perf_counter()
-    a, b = unit_vectors(demand.geometry), unit_vectors(cands.geometry)
-    n, m = len(a), len(b)
+    (lat, lon), (clat, clon) = latlon(demand, "demand"), latlon(cands, "candidates")
+    n, m = len(lat), len(clat)
     dist = np.empty((n, m))
     for i in range(n):  # one dense row per demand point (n×m floats in memory)
-        dist[i] = haversine_m(np.broadcast_to(a[i], b.shape), b)
+        dist[i] = haversine_m(lat[i], lon[i], clat, clon)
     cover = dist <= radius_m
     prob = pulp.LpProblem("dense_mclp", pulp.LpMaximize)
     x = [prob.add_variable(f"x{j}", 0, 1, cat=pulp.LpBinary) for j in range(m)]

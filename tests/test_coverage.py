@@ -32,9 +32,9 @@ from relaynet.coverage import (
 )
 from relaynet.datasets import load_demo
 from relaynet.eligibility import Eligibility
-from relaynet.errors import ParameterError
+from relaynet.errors import InputError, ParameterError
+from relaynet.geo import EARTH_RADIUS_M
 from relaynet.nearest import haversine_m
-from relaynet.schema import EARTH_RADIUS_M
 from relaynet.standard import Standard
 
 DEG_M = EARTH_RADIUS_M * math.pi / 180  # metres per degree of longitude on the equator
@@ -259,7 +259,7 @@ class TestHelpers:
         with pytest.raises(ParameterError, match="cannot read standard"):
             assess(hand_demand(), hand_points(), "five km", windows=None)
         bad = hand_demand().assign(weight=[1.0, -2.0, 1.0, 1.0, 1.0])
-        with pytest.raises(ParameterError, match="weight"):
+        with pytest.raises(InputError, match="weight"):
             assess(bad, hand_points(), "5km", windows=None)
         with pytest.raises(ParameterError, match="opening_hours"):
             assess(hand_demand(), hand_points().drop(columns="opening_hours"), "5km")

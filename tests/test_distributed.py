@@ -254,7 +254,7 @@ class TestErrors:
     def test_negative_weight_named(self, client, points, demand, tmp_path):
         bad = demand.iloc[:50].copy()
         bad.loc[bad.index[7], "weight"] = -3.0
-        with pytest.raises(ParameterError, match=bad["demand_id"].iloc[7]):
+        with pytest.raises(InputError, match=bad["demand_id"].iloc[7]):
             rd.assess(bad, points, "5km", scheduler=client, windows=None)
 
     def test_missing_extra_message(self, monkeypatch):

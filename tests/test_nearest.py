@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from relaynet.cli.nearest import nearest as nearest_cli
 from relaynet.eligibility import Eligibility
-from relaynet.errors import ParameterError
+from relaynet.errors import InputError, ParameterError
 from relaynet.nearest import ACCESS_COLUMNS, Locator, haversine_m
 from relaynet.places import resolve_place
 
@@ -133,9 +133,9 @@ class TestPlaces:
         assert direct.demand_id.tolist() == ["0", "0", "1", "1"]
 
     def test_bad_places(self):
-        with pytest.raises(ParameterError, match="out of range"):
+        with pytest.raises(InputError, match="out of range"):
             LOC.nearest((95.0, 2.0))
-        with pytest.raises(ParameterError, match="no CRS"):
+        with pytest.raises(InputError, match="no CRS"):
             LOC.nearest(gpd.GeoDataFrame(geometry=gpd.points_from_xy([2], [48])))
         with pytest.raises(ParameterError, match="k="):
             LOC.nearest((48.0, 2.0), k=0)

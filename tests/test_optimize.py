@@ -537,14 +537,22 @@ class TestCoverageStructure:
                 "drive_s": [300.0, 900.0, 100.0],
             }
         )
-        only = sparse_coverage(demand, sites, Standard(drive_s=600), drive=table).to_frame()
+        table = table.rename(columns={"drive_s": "cost"})
+        only = sparse_coverage(demand, sites, Standard(drive_s=600), costs=table, costs_unit="s")
+        only = only.to_frame()
         assert set(zip(only.demand_id, only.point_id)) == {("d0", "s0"), ("d2", "s2")}
-        both = sparse_coverage(demand, sites, Standard(distance_m=RADIUS, drive_s=600), drive=table)
+        np.testing.assert_allclose(only.drive_s, [300.0, 100.0])
+        both = sparse_coverage(
+            demand, sites, Standard(distance_m=RADIUS, drive_s=600), costs=table, costs_unit="s"
+        )
         radius_pairs = int((dist <= RADIUS).sum())
         extra = sum(dist[i, i] > RADIUS for i in (0, 2))
         assert both.nnz == radius_pairs + extra
-        with pytest.raises(ParameterError, match="drive"):
-            sparse_coverage(demand, sites, Standard(drive_s=600))
+        # no table: the documented estimate (straight line × 1.3 at 50 km/h), as in assess
+        estimated = sparse_coverage(demand, sites, Standard(drive_s=600))
+        assert estimated.nnz == int((dist <= 600 * 50 / 3.6 / 1.3).sum())
+        with pytest.raises(ParameterError, match="unit"):
+            sparse_coverage(demand, sites, Standard(drive_s=600), costs=table)
 
 
 class TestCandidates:

@@ -205,11 +205,10 @@ def eligibility_options(func):
     return wrapper
 
 
-def coverage_options(*, inputs_required: bool, points_option: str = "--points"):
-    """The options ``coverage``, ``report``, ``demo`` and ``compare`` share, one default each.
+def coverage_options(*, inputs_required: bool):
+    """The options ``coverage``, ``report`` and ``demo`` share, with one default each.
 
-    ``--points``/``--demand`` (the bundled data when not required and not given; the points
-    option is spelled ``points_option``, e.g. ``--baseline``),
+    ``--points``/``--demand`` (the bundled data when not required and not given),
     ``--standard`` (default :data:`relaynet.report.pipeline.DEFAULT_STANDARD`), ``--by``
     (``departement`` is an alias of ``area_id``), ``--threshold``, ``--no-windows``,
     ``--out`` and ``--quiet``.
@@ -219,7 +218,7 @@ def coverage_options(*, inputs_required: bool, points_option: str = "--points"):
     bundled = "" if inputs_required else " (default: the bundled {})"
     options = [
         click.option(
-            points_option,
+            "--points",
             "points_path",
             type=click.Path(exists=True),
             multiple=True,
@@ -359,3 +358,38 @@ def read_points(points):
 
         return load_points(points)
     return points.load()
+
+
+def costs_options(func):
+    """``--costs FILE`` and ``--costs-unit m|s``: your own travel costs (one source for the
+    coverage and the optimisation); the function receives ``costs`` (a
+    :class:`relaynet.costs.CostTable` or ``None``)."""
+
+    @click.option(
+        "--costs",
+        "costs_path",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        help="Your own travel costs: CSV or Parquet with demand_id, point_id, cost (any "
+        "router's output). Pairs absent from it are not within reach.",
+    )
+    @click.option(
+        "--costs-unit",
+        type=click.Choice(["m", "s"]),
+        default=None,
+        help="Unit of --costs: m (metres, answers the distance) or s (seconds, the time).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, costs_path=None, costs_unit=None, **kwargs):
+        costs = None
+        if costs_path is not None:
+            if costs_unit is None:
+                raise click.UsageError("--costs needs --costs-unit m (metres) or s (seconds)")
+            from ..costs import read_costs
+
+            costs = read_costs(costs_path, costs_unit)
+        elif costs_unit is not None:
+            raise click.UsageError("--costs-unit without --costs")
+        return func(*args, costs=costs, **kwargs)
+
+    return wrapper

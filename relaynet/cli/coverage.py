@@ -21,11 +21,11 @@ from ..report.pipeline import (
 from ..report.run import stage_bar
 from ..standard import Standard
 from ._common import (
+    costs_options,
     coverage_options,
     echo_table,
     eligibility_options,
     library_errors,
-    within_option,
 )
 
 
@@ -35,7 +35,6 @@ def _percent(value) -> str:
 
 @click.command()
 @coverage_options(inputs_required=False)
-@within_option()
 @click.option(
     "--eps-km",
     type=click.FloatRange(0, min_open=True),
@@ -53,6 +52,7 @@ def _percent(value) -> str:
 @engine_options
 @library_errors
 @eligibility_options
+@costs_options
 def coverage(
     points_path,
     demand_path,
@@ -68,18 +68,21 @@ def coverage(
     quiet,
     engine="local",
     cluster=None,
-    within=None,
+    costs=None,
 ) -> None:
     """Coverage of DEMAND by the eligible POINTS under a service standard.
 
     Writes to --out (atomically): access.csv (or .parquet: one row per place), kpis.json,
     gaps.geojson, gaps.csv, compliance.csv, rejected.csv and run.json — the same pipeline
-    and files as `relaynet report`, without the HTML. Drive times are *estimated* from
-    straight-line distance (× 1.3 at 50 km/h) — see relaynet.coverage.estimate.
+    and files as `relaynet report`, without the HTML. Road distances ('5km road') and
+    drive times are *estimated* from straight-line distance (× 1.3 at 50 km/h) — see
+    relaynet.costs — unless --costs gives your own (metres or seconds).
 
     \b
     Examples:
       relaynet coverage --standard "5km|20min" --by departement --out out/
+      relaynet coverage --standard "5km road" --out out/
+      relaynet coverage --standard 20min --costs osrm.csv --costs-unit s --out out/
       relaynet coverage --standard 10km --open-at "2024-06-15 15:00" --service returns --out out/
       relaynet coverage --demand big.parquet --engine dask --scheduler tcp://host:8786 --out out/
 
@@ -94,8 +97,8 @@ def coverage(
     standard = Standard.parse(standard_text)
     check_writable(out_dir)
     if engine == "dask":
-        if within:
-            raise click.UsageError("--within needs the local engine")
+        if costs is not None:
+            raise click.UsageError("--costs needs the local engine")
         return _coverage_on_dask(
             points_path,
             demand_path,
@@ -125,7 +128,7 @@ def coverage(
             threshold=threshold,
             windows=not no_windows,
             eps_m=None if eps_km is None else eps_km * 1000,
-            within=within,
+            costs=costs,
             bundled=True,
             progress=progress,
         )

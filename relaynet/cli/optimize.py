@@ -19,7 +19,14 @@ from ..optimize import (
 from ..report.folder import check_writable
 from ..report.pipeline import DEFAULT_STANDARD
 from ..standard import Standard
-from ._common import echo_table, library_errors, point_files, points_format_flags, read_points
+from ._common import (
+    costs_options,
+    echo_table,
+    library_errors,
+    point_files,
+    points_format_flags,
+    read_points,
+)
 
 
 def _demand(source: str, area: str | None):
@@ -151,6 +158,7 @@ def _candidates(spec: str, demand):
 )
 @click.option("--verbose", is_flag=True, help="Show the solver's own log while it runs.")
 @library_errors
+@costs_options
 def optimize(
     demand_src,
     points_src,
@@ -174,13 +182,17 @@ def optimize(
     points_format="auto",
     columns=None,
     point_defaults=None,
+    costs=None,
 ) -> None:
     """Propose new relay sites and write them with a before/after coverage table.
 
-    Writes to OUT: proposed_sites.csv / .geojson, proposed_points.csv (the new sites as a
-    points file: `relaynet compare --scenario "NAME=+OUT/proposed_points.csv"`; with
-    --existing-mode closable also closed_points.csv, for "NAME=-OUT/closed_points.csv"),
-    kpi_before_after.csv (overall and by area_id), solver.log and summary.json.
+    Writes to OUT: proposed_sites.csv / .geojson, kpi_before_after.csv (overall and by
+    area_id), solver.log and summary.json.
+
+    Coverage means what it means in `relaynet coverage`: the same standard ('5km',
+    '5km road', '20min' …) and travel costs (estimated from the straight line, or --costs:
+    a table whose point_id names existing points and candidates, 'cand:<demand_id>' for
+    --candidates communes).
     """
     std = Standard.parse(standard)
     check_writable(out_dir)
@@ -213,12 +225,12 @@ def optimize(
         gap=gap,
         demand_rate=demand_rate,
         verbose=verbose,
+        costs=costs,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(sol.sites, out / "proposed_sites.csv")
     write_geojson(sol.sites, out / "proposed_sites.geojson")
-    _write_scenario_points(sol, existing, out)
     kpi = sol.kpi_table().rename(columns={"scope": "area_id"})
     kpi = kpi.iloc[0:0] if kpi.empty else kpi
     import pandas as pd
@@ -239,6 +251,7 @@ def optimize(
         "time_limit_s": sol.time_limit_s,
         "sites": len(sol.sites),
         "standard": std.to_dict(),
+        "travel_costs": costs.describe() if costs is not None else "estimated",
         "stats": sol.stats,
     }
     # a bound or gap that is not known (time limit before any bound) is null, not Infinity
@@ -251,19 +264,3 @@ def optimize(
     click.echo(sol.summary())
     echo_table(kpi)
     click.echo(f"\nwritten to {out}/")
-
-def _write_scenario_points(sol, existing, out: Path) -> None:
-    """The new sites as a points file `compare --scenario NAME=+FILE` reads (network: the
-    existing points' one when they have a single network, else "proposed"); the closed
-    existing points as another, when the solution closes some."""
-    from ..scenarios import points_table, solution_points
-
-    networks = (
-        existing["network"].dropna().astype(str).unique()
-        if existing is not None and "network" in existing
-        else []
-    )
-    network = networks[0] if len(networks) == 1 else "proposed"
-    write_csv(points_table(solution_points(sol, network=network)), out / "proposed_points.csv")
-    if len(sol.closed):
-        write_csv(points_table(sol.closed), out / "closed_points.csv")

@@ -33,13 +33,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..costs import DriveEstimate, EstimatedCosts, Places, TravelCosts, travel_costs
 from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..nearest import Locator, _geo_latlon
+from ..geo import latlon, weights
+from ..nearest import Locator
 from ..schema import DENSITY_CLASSES
 from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
-from .estimate import DriveEstimate
 from .kpis import kpi_dict, kpi_table
 from .networks import network_codes, network_contribution
 from .windows import TIME_WINDOWS, describe_window
@@ -84,9 +85,16 @@ class Assessment:
     where
         Description of the base eligibility.
     drive_time_source
-        ``"estimated"`` (straight line × detour at a fixed speed) or ``"road_network"``.
+        ``"estimated"`` (straight line × detour at a fixed speed), ``"road_network"`` or
+        ``"cost_table"`` (the caller's ``costs``).
     drive_estimate
         Parameters of the estimate (used for the standard when ``"estimated"``).
+    distance_source
+        What the standard's distance is measured with: ``"straight_line"``,
+        ``"estimated"`` (road distance = straight line × detour), ``"road_network"``,
+        ``"cost_table"``; ``None`` for a time-only standard.
+    travel_costs
+        One line describing the travel cost source.
     demand_resolution
         What one demand point stands for, and the bias it implies.
     n_points, n_eligible
@@ -111,6 +119,8 @@ class Assessment:
     n_points: int
     n_eligible: int
     timings: Mapping[str, float] = field(default_factory=dict)
+    distance_source: str | None = None
+    travel_costs: str = ""
 
     @property
     def share_covered(self) -> float:
@@ -132,8 +142,9 @@ class Assessment:
             "standard": self.standard.to_dict(),
             "where": self.where,
             "drive_time_source": self.drive_time_source,
+            "distance_source": self.distance_source,
             "drive_time_estimate": self.drive_estimate.describe()
-            if self.drive_time_source == "estimated"
+            if "estimated" in (self.drive_time_source, self.distance_source)
             else None,
             "demand_resolution": self.demand_resolution,
             "n_places": int(len(self.access)),
@@ -162,33 +173,19 @@ class _Context:
     net_code: np.ndarray
     n_net: int
     standard: Standard
-    estimate: DriveEstimate
-    network: Any
-    radius_m: float | None
-    point_index: pd.Index
+    source: TravelCosts
+    places: Places
+    radius_m: float | np.ndarray | None
 
 
-def _straight_radius(standard: Standard, estimate: DriveEstimate, network) -> float | None:
-    """Straight-line reach of the standard (metres), ``None`` when it has none."""
-    distance = standard.distance_m
-    if standard.drive_s is None or network is not None:
-        return distance
-    reach = estimate.max_distance_m(standard.drive_s)
-    if distance is None:
-        return reach
-    return max(distance, reach) if standard.combine == "any" else min(distance, reach)
-
-
-def _pair_keys(place: np.ndarray, row: np.ndarray, n_points: int) -> np.ndarray:
-    return place.astype(np.int64) * np.int64(n_points) + row
-
-
-def _road_pairs(ctx: _Context, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    sub = ctx.points[mask]
-    pairs = ctx.network.within((ctx.lat, ctx.lon), sub, ctx.standard.drive_s)
-    place = pairs["demand_id"].astype(np.int64).to_numpy()
-    row = ctx.point_index.get_indexer(pairs["point_id"].astype(str))
-    return place, row.astype(np.int64)
+def _access_costs(ctx: _Context, mask: np.ndarray, distance: np.ndarray) -> dict[str, Any]:
+    """``drive_s`` (and ``road_m`` when measured, or estimated for a road standard) of
+    every place's nearest eligible point, from the travel cost source."""
+    costs = ctx.source.nearest_costs(ctx.places, mask, distance)
+    keep_road = ctx.source.road_source != "estimated" or ctx.standard.distance_by == "road"
+    if not keep_road:
+        costs.pop("road_m", None)
+    return costs
 
 
 def _count_within(ctx: _Context, mask: np.ndarray, radius_m: float) -> np.ndarray:
@@ -232,7 +229,7 @@ def _evaluate_straight(ctx: _Context, mask: np.ndarray, count: bool) -> dict[str
     out: dict[str, Any] = {
         "nearest_row": best_row[:, 0],
         "distance_m": distance,
-        "drive_s": ctx.estimate.drive_s(distance),
+        **_access_costs(ctx, mask, distance),
         "covered": covered,
         "backup": best[:, 1] <= radius,
         "n_networks": covered_by.sum(axis=0).astype(np.int64),
@@ -245,30 +242,16 @@ def _evaluate_straight(ctx: _Context, mask: np.ndarray, count: bool) -> dict[str
     return out
 
 
-def _evaluate_road(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
-    """Coverage with a road network: materialised straight-line and road covering pairs."""
+def _evaluate_pairs(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
+    """Coverage from materialised covering pairs (measured costs: road network or table)."""
     n = len(ctx.lat)
-    n_pts = len(ctx.points)
-    std = ctx.standard
-    if std.distance_m is not None and mask.any():
-        place, row, _ = ctx.locator.within_arrays(ctx.lat, ctx.lon, std.distance_m, where=mask)
-    else:
-        place = row = np.empty(0, np.int64)
+    pairs = ctx.source.covering_pairs(ctx.places, ctx.standard, mask)
+    place, row = pairs.place, pairs.row
     rows, dist = (
         ctx.locator.query(ctx.lat, ctx.lon, k=1, where=mask)
         if mask.any()
         else (np.full((n, 1), -1), np.full((n, 1), np.nan))
     )
-    if std.drive_s is not None:
-        road_place, road_row = _road_pairs(ctx, mask) if mask.any() else (place[:0], row[:0])
-        if std.distance_m is None:
-            place, row = road_place, road_row
-        else:
-            a = _pair_keys(place, row, n_pts)
-            b = _pair_keys(road_place, road_row, n_pts)
-            keys = np.union1d(a, b) if std.combine == "any" else np.intersect1d(a, b)
-            place, row = keys // n_pts, keys % n_pts
-    road = ctx.network.nearest((ctx.lat, ctx.lon), ctx.points[mask], k=1)
     n_points = np.bincount(place, minlength=n).astype(np.int64)
     covered_by = np.zeros((ctx.n_net, n), dtype=bool)
     for j in range(ctx.n_net):
@@ -276,8 +259,7 @@ def _evaluate_road(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
     return {
         "nearest_row": rows[:, 0],
         "distance_m": dist[:, 0],
-        "drive_s": road[ctx.network.time_column].to_numpy(float),
-        "road_m": road["road_m"].to_numpy(float),
+        **_access_costs(ctx, mask, dist[:, 0]),
         "covered": n_points > 0,
         "backup": n_points >= 2,
         "n_points": n_points,
@@ -288,9 +270,9 @@ def _evaluate_road(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
 
 def _evaluate(ctx: _Context, mask: np.ndarray, count: bool = True) -> dict[str, Any]:
     """Nearest point, coverage and counts of every place for one eligibility mask."""
-    if ctx.network is None:
+    if ctx.radius_m is not None:
         return _evaluate_straight(ctx, mask, count)
-    return _evaluate_road(ctx, mask)
+    return _evaluate_pairs(ctx, mask)
 
 
 class _Stopwatch:
@@ -323,20 +305,6 @@ def _point_labels(point_id: np.ndarray, rows: np.ndarray):
 def _demand_ids(demand: gpd.GeoDataFrame) -> np.ndarray:
     ids = demand["demand_id"] if "demand_id" in demand.columns else demand.index.to_series()
     return ids.astype(str).to_numpy(object)
-
-
-def _weights(demand: pd.DataFrame) -> np.ndarray:
-    if "weight" not in demand.columns:
-        return np.ones(len(demand))
-    weight = pd.to_numeric(demand["weight"], errors="coerce").to_numpy(float)
-    bad = ~(np.isfinite(weight) & (weight >= 0))
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5].tolist()
-        raise ParameterError(
-            f"demand: weight missing, negative or not a number on rows {rows} "
-            "(expected people/orders ≥ 0)"
-        )
-    return weight
 
 
 def _mask_of(locator: Locator, where: Where, what: str) -> np.ndarray:
@@ -373,6 +341,8 @@ def assess(
     by: str = "area_id",
     windows: Mapping[str, Eligibility] | None = TIME_WINDOWS,
     network=None,
+    costs=None,
+    costs_unit: str | None = None,
     drive_estimate: DriveEstimate | None = None,
     density_thresholds: DensityThresholds = DEFAULT_THRESHOLDS,
     locator: Locator | None = None,
@@ -401,10 +371,17 @@ def assess(
         ``{name: Eligibility}`` time windows (default: the four of
         :data:`~relaynet.coverage.windows.TIME_WINDOWS`); ``None`` or ``{}`` for none.
     network
-        Optional :class:`relaynet.network.RoadNetwork`: drive times by road. Without it,
-        drive times are estimated with ``drive_estimate``.
+        Optional :class:`relaynet.network.RoadNetwork`: drive times and road distances
+        measured by road. Without it (and without ``costs``), they are estimated with
+        ``drive_estimate``.
+    costs, costs_unit
+        Your own travel costs instead of a network: a table ``demand_id, point_id, cost``
+        or a sparse matrix (demand × points), ``costs_unit`` ``"m"`` or ``"s"``; pairs
+        absent from it are not within reach (see :class:`relaynet.costs.CostTable`). A
+        :class:`relaynet.costs.TravelCosts` source is taken as is.
     drive_estimate
-        Detour factor and speed of estimated drive times (default ×1.3 at 50 km/h).
+        Detour factor and speed of estimated drive times and road distances (default
+        ×1.3 at 50 km/h; per density class if wished, see :mod:`relaynet.costs`).
     density_thresholds
         People per km² for derived density classes.
     locator
@@ -434,11 +411,10 @@ def assess(
         raise ParameterError(
             f"by={by!r}: demand has no such column; columns are {list(demand.columns)}"
         )
-    estimate = drive_estimate if drive_estimate is not None else DriveEstimate()
-    if network is not None and getattr(network, "mode", "drive") != "drive":
-        log.warning("network mode is %r: 'drive_s' holds its travel times", network.mode)
-    lat, lon = _geo_latlon(demand, "demand")
-    weight = _weights(demand)
+    source = travel_costs(network, costs, costs_unit, drive_estimate)
+    estimate = source.estimate
+    lat, lon = latlon(demand, "demand")
+    weight = weights(demand)
     if locator is None:
         locator = Locator(points)
     elif locator.points_ is not points:
@@ -448,7 +424,7 @@ def assess(
     density = classify_density(demand, density_thresholds).to_numpy(object)
     done("prepare")
 
-    radius = _straight_radius(standard, estimate, network)
+    places = Places(_demand_ids(demand), lat, lon, density, locator)
     ctx = _Context(
         lat=lat,
         lon=lon,
@@ -457,10 +433,9 @@ def assess(
         net_code=net_code,
         n_net=len(net_names),
         standard=standard,
-        estimate=estimate,
-        network=network,
-        radius_m=radius,
-        point_index=pd.Index(points["point_id"].astype(str)),
+        source=source,
+        places=places,
+        radius_m=source.reach_m(standard, density),
     )
 
     stage("coverage")
@@ -495,7 +470,8 @@ def assess(
     done("coverage")
 
     stage("kpis")
-    linear = estimate.drive_s if network is None else None
+    uniform = isinstance(source, EstimatedCosts) and estimate.uniform
+    linear = estimate.drive_s if uniform else None
     kpis = kpi_table(access, drive_from_distance=linear)
     by_area = kpi_table(access, by, drive_from_distance=linear)
     by_density = kpi_table(access, "density_class", drive_from_distance=linear)
@@ -561,12 +537,14 @@ def assess(
         where=where.describe()
         if isinstance(where, Eligibility)
         else ("all points" if where is None else f"custom mask ({int(base.sum())} points)"),
-        drive_time_source="road_network" if network is not None else "estimated",
+        drive_time_source=source.time_source,
         drive_estimate=estimate,
         demand_resolution=_resolution(demand, weight),
         n_points=len(points),
         n_eligible=int(base.sum()),
         timings=MappingProxyType(dict(watch.timings)),
+        distance_source=source.distance_source(standard),
+        travel_costs=source.describe(),
     )
 
 

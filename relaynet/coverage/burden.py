@@ -96,11 +96,17 @@ def travel_burden(
             )
         distance = assessment.window_access[window]["distance_m"].to_numpy(float)
         road = None
-    if road is not None:
-        road_m, source = road, "road network"
+    measured = {"road_network": "road network", "cost_table": "cost table"}
+    if road is not None and assessment.drive_time_source in measured:
+        road_m, source = road, measured[assessment.drive_time_source]
     else:
-        road_m = assessment.drive_estimate.road_m(distance)
-        source = f"straight line × {assessment.drive_estimate.detour_factor:g}"
+        estimate = assessment.drive_estimate
+        road_m = estimate.road_m(distance, access["density_class"].to_numpy(object))
+        source = (
+            f"straight line × {estimate.detour_factor:g}"
+            if estimate.uniform
+            else f"straight line × detour per density class ({estimate.describe()})"
+        )
     weight = access["weight"].to_numpy(float)
     reached = np.isfinite(road_m)
     legs = 2.0 if trip.round_trip else 1.0
@@ -137,4 +143,10 @@ def travel_burden(
     return out
 
 
-__all__ = ["TripAssumptions", "travel_burden"]
+def compare_burden(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Difference ``after - before`` of two :func:`travel_burden` tables (same groups)."""
+    columns = ["person_km_per_year", "car_km_per_year", "co2_t_per_year", "road_km_per_trip"]
+    return (after[columns] - before[columns]).add_prefix("delta_")
+
+
+__all__ = ["TripAssumptions", "compare_burden", "travel_burden"]

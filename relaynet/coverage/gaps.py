@@ -24,7 +24,8 @@ import shapely
 from sklearn.cluster import DBSCAN
 
 from ..errors import ParameterError
-from ..schema import CRS, EARTH_RADIUS_M, METRIC_CRS_FRANCE
+from ..geo import EARTH_RADIUS_M
+from ..schema import CRS, METRIC_CRS_FRANCE
 from .assess import Assessment
 
 GAP_COLUMNS = (

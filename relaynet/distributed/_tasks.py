@@ -23,7 +23,7 @@ from ..coverage.density import DensityThresholds, classify_density
 from ..coverage.estimate import DriveEstimate
 from ..coverage.networks import network_codes
 from ..eligibility import Eligibility
-from ..errors import ParameterError
+from ..geo import weights
 from ..nearest import Locator, places_latlon
 
 POINT_COLUMNS = ("point_id", "name", "network", "kind")
@@ -177,20 +177,6 @@ class Partials:
     networks: pd.DataFrame
 
 
-def _weights(part: pd.DataFrame) -> np.ndarray:
-    if "weight" not in part.columns:
-        return np.ones(len(part))
-    weight = pd.to_numeric(part["weight"], errors="coerce").to_numpy(float)
-    bad = ~(np.isfinite(weight) & (weight >= 0))
-    if bad.any():
-        ids = part["demand_id"] if "demand_id" in part.columns else part.index.to_series()
-        raise ParameterError(
-            "demand: weight missing, negative or not a number for demand_id "
-            f"{ids.astype(str).to_numpy()[bad][:5].tolist()} (expected people/orders ≥ 0)"
-        )
-    return weight
-
-
 def partials_partition(
     part: gpd.GeoDataFrame,
     broadcast: Broadcast,
@@ -208,7 +194,7 @@ def partials_partition(
     """
     locator = worker_locator(broadcast)
     _, lat, lon = places_latlon(part)
-    weight = _weights(part)
+    weight = weights(part)
     n = len(lat)
     groups = {"all": (np.zeros(n, dtype=np.int64), pd.Index(["all"], dtype=object))}
     density = classify_density(part.assign(weight=weight), thresholds)

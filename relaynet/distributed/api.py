@@ -15,9 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..coverage.assess import _straight_radius
+from ..costs import DriveEstimate, straight_reach_m
 from ..coverage.density import DEFAULT_THRESHOLDS, DensityThresholds
-from ..coverage.estimate import DriveEstimate
 from ..coverage.kpis import kpi_dict
 from ..coverage.windows import TIME_WINDOWS, describe_window
 from ..eligibility import Eligibility
@@ -312,7 +311,7 @@ def assess(
             "(pass windows=None)"
         )
     estimate = drive_estimate if drive_estimate is not None else DriveEstimate()
-    radius = _straight_radius(standard, estimate, None)
+    radius = straight_reach_m(standard, estimate)
     options = _options(cluster, scheduler)
     broadcast = make_broadcast(points, where, windows)
     ddf = read_demand(demand, npartitions=npartitions)

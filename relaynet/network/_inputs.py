@@ -1,4 +1,4 @@
-"""Input coercion and spherical geometry shared by the road-network queries."""
+"""Input coercion for the road-network queries (the sphere and coordinates: :mod:`relaynet.geo`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import geopandas as gpd
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..schema import CRS, EARTH_RADIUS_M
+from ..geo import EARTH_RADIUS_M, check_latlon, chord_to_metres, earth_xyz, latlon
+from ..geo import haversine_m as haversine_m
 
 POINT_INFO = ("name", "network", "kind")
 """Point columns copied into the access table."""
@@ -18,40 +19,13 @@ class Where(Protocol):
     def mask(self, points: Any) -> np.ndarray: ...
 
 
-def xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Earth-centred coordinates in metres on the sphere of radius EARTH_RADIUS_M."""
-    la, lo = np.radians(lat), np.radians(lon)
-    c = np.cos(la)
-    return EARTH_RADIUS_M * np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
+xyz = earth_xyz
+latlon_of = latlon
 
 
 def chord_to_arc(chord_m: np.ndarray) -> np.ndarray:
-    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(chord_m / (2.0 * EARTH_RADIUS_M), 0.0, 1.0))
-
-
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
-def latlon_of(frame: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-    if frame.crs is None:
-        raise InputError(f"{what}: GeoDataFrame has no CRS; expected {CRS} (set it explicitly)")
-    geom = frame.geometry
-    if not geom.crs.equals(CRS):
-        geom = geom.to_crs(CRS)
-    if len(geom) and not (geom.geom_type == "Point").all():
-        bad = np.flatnonzero((geom.geom_type != "Point").to_numpy())[:5]
-        raise InputError(f"{what}: geometry must be points; not a point on rows {bad.tolist()}")
-    lat, lon = geom.y.to_numpy(dtype=float), geom.x.to_numpy(dtype=float)
-    if not (np.isfinite(lat).all() and np.isfinite(lon).all()):
-        bad = np.flatnonzero(~(np.isfinite(lat) & np.isfinite(lon)))[:5]
-        raise InputError(f"{what}: empty or non-finite coordinates on rows {bad.tolist()}")
-    return lat, lon
+    """Chord in metres (between :func:`xyz` coordinates) → great-circle metres."""
+    return chord_to_metres(np.asarray(chord_m, dtype=float) / EARTH_RADIUS_M)
 
 
 def places_latlon(places: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,9 +41,7 @@ def places_latlon(places: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             raise InputError(
                 f"places: lat and lon must have one shape, got {lat.shape}, {lon.shape}"
             )
-        bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-        if bad.any():
-            raise InputError(f"places: invalid coordinates at {np.flatnonzero(bad)[:5].tolist()}")
+        check_latlon(lat, lon, "places")
         return np.arange(len(lat)).astype(str).astype(object), lat, lon
     raise InputError(
         f"places must be a GeoDataFrame or a (lat, lon) tuple, got {type(places).__name__}"

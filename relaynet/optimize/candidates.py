@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import InputError, ParameterError
+from ..geo import representative_points
 from ..schema import CRS
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ def candidates_from_demand(
     Parameters
     ----------
     demand
-        Demand points in the canonical schema.
+        Demand points in the canonical schema (polygons: one candidate at a point on each
+        surface, :func:`relaynet.geo.representative_points`).
     prefix
         Prepended to ``demand_id`` to make ``point_id`` (keeps ids distinct from
         existing points).
@@ -82,9 +84,7 @@ def candidates_from_demand(
     part = demand.loc[keep]
     ids = part["demand_id"] if "demand_id" in part else pd.Series(part.index)
     names = part["name"] if "name" in part else pd.Series([""] * len(part))
-    geometry = part.geometry
-    if len(geometry) and not (geometry.geom_type == "Point").all():
-        geometry = geometry.representative_point()
+    geometry = representative_points(part.geometry, "demand")
     cost = np.asarray(cost, dtype=float)
     capacity = np.asarray(capacity, dtype=float)
     cost = cost[keep] if cost.ndim else cost
@@ -150,9 +150,7 @@ def candidates_from_points(
                     f"candidates: non-numeric {label} in rows {np.flatnonzero(bad)[:5].tolist()}"
                 )
         values[label] = value
-    geometry = source.geometry
-    if len(geometry) and not (geometry.geom_type == "Point").all():
-        geometry = geometry.representative_point()
+    geometry = representative_points(source.geometry, "candidates")
     return _frame(
         ids.astype(str).to_numpy(),
         names.to_numpy(),

@@ -11,11 +11,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..costs import DriveEstimate, travel_costs
 from ..errors import InputError, ParameterError
+from ..geo import weights as demand_weights
 from ..standard import Standard
 from . import capacitated, models, solvers
 from .candidates import combine_sites
-from .coverage_matrix import DriveSource, SparseCoverage, sparse_coverage
+from .coverage_matrix import SparseCoverage, sparse_coverage
 from .deadline import Deadline
 from .solution import Solution
 
@@ -56,18 +58,6 @@ def _check(model, p, budget, alpha, once_share, time_limit, gap) -> None:
         problems.append(f"gap must be a fraction in [0, 1), got {gap!r}")
     if problems:
         raise ParameterError("; ".join(problems))
-
-
-def _weights(demand: gpd.GeoDataFrame) -> np.ndarray:
-    if "weight" not in demand:
-        return np.ones(len(demand))
-    weight = pd.to_numeric(demand["weight"], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(weight) | (weight < 0)
-    if bad.any():
-        raise InputError(
-            f"demand: weight missing or negative on rows {np.flatnonzero(bad)[:5].tolist()}"
-        )
-    return weight
 
 
 def _capacities(sites: gpd.GeoDataFrame) -> np.ndarray:
@@ -227,7 +217,10 @@ def solve(
     once_share: float = 0.5,
     cutoff: Standard | str | None = None,
     penalty: float | None = None,
-    drive: DriveSource | None = None,
+    network=None,
+    costs=None,
+    costs_unit: str | None = None,
+    drive_estimate: DriveEstimate | None = None,
     solver: str = "highs",
     engine: str = "auto",
     time_limit: float = 120.0,
@@ -248,8 +241,9 @@ def solve(
         Candidate sites from :mod:`relaynet.optimize.candidates` (or any point
         GeoDataFrame; then every row is a ``"new"`` candidate with cost 1).
     standard
-        Service standard (``Standard`` or text such as ``"10km"``, ``"20min"``) defining
-        coverage. A time part needs ``drive``.
+        Service standard (``Standard`` or text such as ``"10km"``, ``"20min"``,
+        ``"5km road"``) defining coverage, decided exactly as
+        :func:`relaynet.coverage.assess` decides it with the same travel cost source.
     model
         ``"lscp"`` — fewest (cheapest) new sites covering all demand, or a share ``alpha``
         of the demand weight (of every ``alpha_by`` group); ``"mclp"`` — at most ``p`` new
@@ -268,9 +262,15 @@ def solve(
         p-median only: candidate lists are limited to the ``cutoff`` standard (default: the
         service standard) and a demand point with no open site within it counts
         ``penalty`` (default: the cut-off in metres or seconds).
-    drive
-        Road travel times for time standards (see
-        :func:`~relaynet.optimize.coverage_matrix.sparse_coverage`).
+    network, costs, costs_unit, drive_estimate
+        The travel cost source, as for :func:`relaynet.coverage.assess`: a
+        :class:`relaynet.network.RoadNetwork`; or your own costs (table ``demand_id,
+        point_id, cost`` with ``point_id`` naming existing points and candidates — e.g.
+        ``cand:<demand_id>`` for :func:`candidates_from_demand` — or a sparse matrix
+        demand × sites, sites being existing points first then candidates) in
+        ``costs_unit`` ``"m"`` or ``"s"``, pairs absent = not within reach; else road
+        distance and drive time estimated from the straight line with ``drive_estimate``
+        (see :mod:`relaynet.costs`).
     solver, engine
         ``"highs"`` (default) or ``"cbc"``; engine ``"pulp"``, ``"highspy"`` (direct
         arrays, HiGHS only) or ``"auto"`` (highspy above 200 000 model non-zeros).
@@ -286,7 +286,11 @@ def solve(
         ~1–2 s on national ones (setting up a 3 M non-zero MIP); CBC can be seconds late.
         ``Solution.wall_s`` is the measured time, ``Solution.time_limit_s`` the limit.
     warm_start
-        Give the greedy solution to the solver as a start.
+        Give the greedy solution to the solver as a start. MCLP with a site count and
+        HiGHS, at any size: first the LP relaxation (its value bounds the optimum), LP
+        rounding + local search from the greedy answer (returned when within ``gap`` of
+        that bound), and columns fixed by LP reduced costs before the MIP search starts
+        from that answer.
     verbose
         Show the solver log on the console (it is always in ``Solution.log``).
     demand_rate
@@ -313,7 +317,8 @@ def solve(
     threads = None if threads is None else int(threads)
     if not isinstance(demand, gpd.GeoDataFrame):
         raise InputError(f"demand: expected a GeoDataFrame, got {type(demand).__name__}")
-    weight = _weights(demand)
+    weight = demand_weights(demand)
+    source = travel_costs(network, costs, costs_unit, drive_estimate)
     sites = combine_sites(candidates, existing, existing_mode=existing_mode)
     fixed = (sites["status"] == "fixed").to_numpy()
     free = ~fixed
@@ -330,12 +335,12 @@ def solve(
         if model == "pmedian" and cutoff is not None and _standard(cutoff, "cutoff") != standard:
             raise ParameterError("capacitated p-median: the cut-off must be the standard")
 
-    cov = sparse_coverage(demand, sites, standard, drive=drive)
+    cov = sparse_coverage(demand, sites, standard, costs=source)
     model_cov = cov
     if model == "pmedian":
         cut = standard if cutoff is None else _standard(cutoff, "cutoff")
         if cut != standard:
-            model_cov = sparse_coverage(demand, sites, cut, drive=drive)
+            model_cov = sparse_coverage(demand, sites, cut, costs=source)
         if penalty is None:
             penalty = cut.distance_m if cut.distance_m is not None else cut.drive_s
     area = None
@@ -389,7 +394,8 @@ def solve(
     if (
         warm_start
         and mm.lp_improve is not None
-        and solvers.choose_engine(mm, solver, engine) == "highspy"
+        and solver == "highs"
+        and solvers.choose_engine(mm, solver, engine)  # any engine: arguments checked first
     ):
         if not deadline.expired:
             raw, start, lp_stats = _lp_guided(mm, x_greedy, start, deadline, gap, threads, verbose)

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import platform
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,13 +166,10 @@ class CoverageRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def windows_for(where: Eligibility | None, windows: bool | Mapping[str, Eligibility]):
-    """The four standard time windows under the same unknown-hours policy as ``where``
-    (``windows=True``), none (``False``), or the ``{name: Eligibility}`` given as is."""
+def windows_for(where: Eligibility | None, windows: bool):
+    """The four standard time windows under the same unknown-hours policy as ``where``."""
     from ..coverage.windows import time_windows
 
-    if isinstance(windows, Mapping):
-        return dict(windows) or None
     if not windows:
         return None
     policy = where.unknown_hours if where is not None else "exclude"
@@ -187,11 +184,12 @@ def run_coverage(
     by: str = "area_id",
     where: Eligibility | None = None,
     threshold: float = 0.9,
-    windows: bool | Mapping[str, Eligibility] = True,
+    windows: bool = True,
     eps_m: float | None = None,
     optimize: str | None = None,
     p: int | None = None,
     time_limit: float = 60.0,
+    costs=None,
     bundled: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> CoverageRun:
@@ -213,12 +211,17 @@ def run_coverage(
     threshold
         Share of each area's weight that must be covered (0.9: the French postal rule).
     windows
-        Assess the four standard time windows too (or the ``{name: Eligibility}`` given).
+        Assess the four standard time windows too.
     eps_m
         Gap clustering radius, metres (default: the standard's distance).
     optimize, p, time_limit
         Optional siting model, number of new sites and solver limit (seconds); the
         candidates are the demand places, existing eligible points stay open.
+    costs
+        Your own travel costs (:class:`relaynet.costs.CostTable`, e.g. from
+        :func:`relaynet.costs.read_costs`): assessment and optimisation both use them
+        (for the optimisation, ``point_id`` must name the candidates too, ``cand:<demand_id>``).
+        ``None``: straight line, road distance and drive time estimated.
     progress
         Called with each stage name.
     """
@@ -258,7 +261,13 @@ def run_coverage(
     stage("assess")
     base = where if where is not None and not where.is_empty else None
     assessment = assess(
-        demand_gdf, points_gdf, standard, base, by=area, windows=windows_for(where, windows)
+        demand_gdf,
+        points_gdf,
+        standard,
+        base,
+        by=area,
+        windows=windows_for(where, windows),
+        costs=costs,
     )
 
     stage("gaps")
@@ -270,7 +279,7 @@ def run_coverage(
     solution = None
     if optimize:
         stage("optimize")
-        solution = _optimize(demand_gdf, points_gdf, standard, optimize, p, time_limit, base)
+        solution = _optimize(demand_gdf, points_gdf, standard, optimize, p, time_limit, base, costs)
     stage("")
     parameters = {
         "standard": standard.to_dict(),
@@ -278,13 +287,12 @@ def run_coverage(
         "where": base.describe() if base is not None else "all points",
         "unknown_hours": where.unknown_hours if where is not None else "exclude",
         "threshold": threshold,
-        "windows": windows
-        if isinstance(windows, bool)
-        else {name: w.describe() for name, w in windows.items()},
+        "windows": windows,
         "eps_m": eps_m,
         "optimize": optimize,
         "p": p,
         "time_limit_s": time_limit if optimize else None,
+        "travel_costs": assessment.travel_costs,
     }
     return CoverageRun(
         points=points_gdf,
@@ -306,7 +314,7 @@ def run_coverage(
     )
 
 
-def _optimize(demand, points, standard, model, p, time_limit, base):
+def _optimize(demand, points, standard, model, p, time_limit, base, costs=None):
     """New sites among the demand places, existing (eligible) points kept open.
 
     Uncapacitated: a ``capacity`` column in the points file is ignored here (its unit is
@@ -324,6 +332,7 @@ def _optimize(demand, points, standard, model, p, time_limit, base):
         existing=existing,
         p=p,
         time_limit=time_limit,
+        costs=costs,
     )
 
 
