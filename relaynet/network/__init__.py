@@ -11,6 +11,7 @@ places at once — never one search per place.
 from __future__ import annotations
 
 from ._build import (
+    ACCESS_SPEED_KMH,
     DEFAULT_SPEEDS_KMH,
     DRIVE_HIGHWAYS,
     FALLBACK_SPEED_KMH,
@@ -23,6 +24,7 @@ from ._road import RoadNetwork
 from ._search import Router
 
 __all__ = [
+    "ACCESS_SPEED_KMH",
     "DEFAULT_SPEEDS_KMH",
     "DRIVE_HIGHWAYS",
     "FALLBACK_SPEED_KMH",

@@ -76,6 +76,12 @@ FALLBACK_SPEED_KMH = 30.0
 WALK_SPEED_KMH = 4.8
 """Constant walking speed in km/h (1.33 m/s) for every walk edge."""
 
+ACCESS_SPEED_KMH: dict[str, float] = {"drive": 15.0, "walk": WALK_SPEED_KMH}
+"""Speed in km/h of the *access leg*, the straight line from a place (or relay point) to the
+point where it joins the road graph, by mode. Driving: 15 km/h, the speed OSRM's car profile
+gives service roads, driveways and parking aisles (``highway=service``, which the drive graph
+leaves out); walking: :data:`WALK_SPEED_KMH`."""
+
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".xml", ".osm.pbf", ".pbf")
 """File endings :func:`graph_from_osm_file` reads (XML, gzip/bzip2 XML or PBF)."""
 

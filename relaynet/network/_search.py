@@ -110,6 +110,65 @@ class Labels:
     length_m: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Graph:
+    """A reversed road graph (CSR) and its edges in CSR order (forward tail ``ra``, head ``rb``)."""
+
+    n: int
+    rev: Csr
+    ra: np.ndarray
+    rb: np.ndarray
+    rw: np.ndarray
+    rl: np.ndarray
+
+    def forward_length(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Length in metres of the forward edge ``a -> b`` (which must exist)."""
+        return self.rl[self.rev.position(b.astype(np.int64), a.astype(np.int64))]
+
+    def with_virtual_sources(
+        self,
+        n_src: int,
+        node: np.ndarray,
+        src: np.ndarray,
+        time_s: np.ndarray,
+        length_m: np.ndarray,
+    ) -> _Graph:
+        """This graph plus ``n_src`` virtual nodes ``n + j``, reached from ``node`` in ``time_s``.
+
+        Virtual node ``n + src[i]`` gets a forward edge ``node[i] -> n + src[i]`` (reversed:
+        a row appended after the real ones, so the real rows are copied, not re-sorted).
+        """
+        order = np.lexsort((length_m, time_s, node, src))
+        node, src, time_s, length_m = node[order], src[order], time_s[order], length_m[order]
+        first = np.ones(len(node), dtype=bool)
+        first[1:] = (src[1:] != src[:-1]) | (node[1:] != node[:-1])
+        node, src, time_s, length_m = node[first], src[first], time_s[first], length_m[first]
+        n2 = self.n + int(n_src)
+        m = self.rev.matrix
+        indptr = np.concatenate(
+            [m.indptr.astype(np.int64), m.indptr[-1] + np.cumsum(np.bincount(src, minlength=n_src))]
+        )
+        idx_dtype = np.int32 if n2 < 2**31 - 1 and indptr[-1] < 2**31 - 1 else np.int64
+        matrix = sp.csr_array(
+            (
+                np.concatenate([m.data, time_s]),
+                np.concatenate([m.indices, node]).astype(idx_dtype),
+                indptr.astype(idx_dtype),
+            ),
+            shape=(n2, n2),
+        )
+        rows = self.n + src
+        keys = np.concatenate([self.rb * n2 + self.ra, rows * n2 + node])
+        return _Graph(
+            n=n2,
+            rev=Csr(matrix=matrix, keys=keys, n=n2),
+            ra=np.concatenate([self.ra, node]),
+            rb=np.concatenate([self.rb, rows]),
+            rw=np.concatenate([self.rw, time_s]),
+            rl=np.concatenate([self.rl, length_m]),
+        )
+
+
 class Router:
     """Multi-source searches on one road graph.
 
@@ -140,6 +199,7 @@ class Router:
         self.rev, order = build_csr(fv, fu, fw, self.n)
         # the same edges in reversed-CSR order (sorted by head, then tail)
         self.ra, self.rb, self.rw, self.rl = fu[order], fv[order], fw[order], fl[order]
+        self._graph = _Graph(self.n, self.rev, self.ra, self.rb, self.rw, self.rl)
 
     @property
     def n_edges(self) -> int:
@@ -177,120 +237,36 @@ class Router:
         limit : float
             Maximum travel time in seconds; farther sources are not returned.
         """
-        n = self.n
-        sources = np.asarray(sources, dtype=np.int64)
-        lab = np.full((n, k), -1, dtype=np.int64)
-        tim = np.full((n, k), np.inf)
-        rd = np.full((n, k), np.nan)
-        if sources.size == 0:
-            return Labels(lab, tim, rd)
-        src_pos = np.full(n, -1, dtype=np.int64)
-        src_pos[sources] = np.arange(len(sources))
+        return _nearest(self._graph, np.asarray(sources, dtype=np.int64), k, limit)
 
-        dist, pred, origin = dijkstra(
-            self.rev.matrix,
-            directed=True,
-            indices=sources,
-            min_only=True,
-            return_predecessors=True,
-            limit=limit,
-        )
-        reached = np.isfinite(dist)
-        lab[reached, 0] = src_pos[origin[reached]]
-        tim[:, 0] = dist
-        has_pred = pred >= 0
-        base = np.zeros(n)
-        nodes = np.flatnonzero(has_pred)
-        base[nodes] = self.forward_length(nodes, pred[nodes].astype(np.int64))
-        road = accumulate(base, np.where(has_pred, pred, -1))
-        rd[reached, 0] = road[reached]
-
-        for r in range(1, min(k, len(sources))):
-            self._next_rank(r, sources, src_pos, lab, tim, rd, limit)
-        return Labels(lab, tim, rd)
-
-    def _next_rank(
+    def nearest_seeded(
         self,
-        r: int,
-        sources: np.ndarray,
-        src_pos: np.ndarray,
-        lab: np.ndarray,
-        tim: np.ndarray,
-        rd: np.ndarray,
-        limit: float,
-    ) -> None:
-        """Fill column ``r`` of the labels from columns ``0..r-1`` (see nearest_sources)."""
-        n, n_src = self.n, len(sources)
-        # edges a -> b in reversed-CSR order, so that any subset stays sorted by (b, a)
-        a, b, w, ln = self.ra, self.rb, self.rw, self.rl
-        xa = lab[a, :r]
-        lb = lab[b, :r]
-        a_full = (xa >= 0).all(axis=1)
-        # first rank j of b whose source is valid and not among a's r nearest
-        usable = (lb >= 0) & ~(lb[:, :, None] == xa[:, None, :]).any(axis=2)
-        has_usable = usable.any(axis=1)
-        jstar = usable.argmax(axis=1)
-        internal = a_full & ~has_usable & (lb >= 0).all(axis=1)
-        boundary = a_full & has_usable
+        n_src: int,
+        node: np.ndarray,
+        src: np.ndarray,
+        time_s: np.ndarray,
+        length_m: np.ndarray,
+        k: int = 1,
+        limit: float = np.inf,
+    ) -> Labels:
+        """:meth:`nearest_sources` for sources lying *on* edges rather than at nodes.
 
-        bi = np.flatnonzero(boundary)
-        jb = jstar[bi]
-        v_rows = n + lab[b[bi], jb]
-        v_cols = a[bi]
-        v_w = w[bi] + tim[b[bi], jb]
-        v_base = ln[bi] + rd[b[bi], jb]
-        # a source node whose own source is not among its r nearest (ties at distance 0)
-        own = src_pos >= 0
-        own[own] = ~(lab[own, :r] == src_pos[own][:, None]).any(axis=1)
-        own &= (lab[:, :r] >= 0).all(axis=1)
-        on = np.flatnonzero(own)
-        v_rows = np.concatenate([v_rows, n + src_pos[on]])
-        v_cols = np.concatenate([v_cols, on])
-        v_w = np.concatenate([v_w, np.zeros(len(on))])
-        v_base = np.concatenate([v_base, np.zeros(len(on))])
-        v_keep = v_w <= limit
-        v_rows, v_cols, v_w, v_base = v_rows[v_keep], v_cols[v_keep], v_w[v_keep], v_base[v_keep]
-        # one virtual edge per (source, node): the cheapest
-        order = np.lexsort((v_w, v_cols, v_rows))
-        v_rows, v_cols, v_w, v_base = v_rows[order], v_cols[order], v_w[order], v_base[order]
-        first = np.ones(len(v_rows), dtype=bool)
-        first[1:] = (v_rows[1:] != v_rows[:-1]) | (v_cols[1:] != v_cols[:-1])
-        v_rows, v_cols, v_w, v_base = v_rows[first], v_cols[first], v_w[first], v_base[first]
-        if v_rows.size == 0:
-            return
-
-        ii = np.flatnonzero(internal)
-        rows = np.concatenate([b[ii], v_rows])  # reversed: b -> a
-        cols = np.concatenate([a[ii], v_cols])
-        wt = np.concatenate([w[ii], v_w])
-        bs = np.concatenate([ln[ii], v_base])
-        virt = np.concatenate([np.zeros(len(ii), bool), np.ones(len(v_rows), bool)])
-        big = n + n_src
-        # internal edges keep the (b, a) order, virtual rows (>= n) come after, sorted
-        aug, order = build_csr(rows, cols, wt, big, presorted=True)
-        bs, virt = bs[order], virt[order]
-
-        starts = np.unique(v_rows)
-        dist, pred, origin = dijkstra(
-            aug.matrix,
-            directed=True,
-            indices=starts,
-            min_only=True,
-            return_predecessors=True,
-            limit=limit,
+        Source ``src[i]`` (``0..n_src-1``) is reached from node ``node[i]`` after ``time_s[i]``
+        seconds and ``length_m[i]`` metres (a relay point part-way along a road, reached from
+        either end); a source may have several such seeds. Each source becomes a virtual node
+        of a copy of the reversed graph, and the same k-rank searches run from those.
+        """
+        if n_src == 0:
+            return _nearest(self._graph, np.zeros(0, np.int64), k, limit)
+        graph = self._graph.with_virtual_sources(
+            n_src,
+            np.asarray(node, np.int64),
+            np.asarray(src, np.int64),
+            np.asarray(time_s, np.float64),
+            np.asarray(length_m, np.float64),
         )
-        dist, pred, origin = dist[:n], pred[:n].astype(np.int64), origin[:n]
-        reached = np.isfinite(dist)
-        lab[reached, r] = origin[reached] - n
-        tim[:, r] = dist
-        nodes = np.flatnonzero(reached & (pred >= 0))
-        pos = aug.position(pred[nodes], nodes)
-        base = np.zeros(n)
-        base[nodes] = bs[pos]
-        ptr = np.full(n, -1, dtype=np.int64)
-        ptr[nodes] = np.where(virt[pos], -1, pred[nodes])
-        road = accumulate(base, ptr)
-        rd[reached, r] = road[reached]
+        lab = _nearest(graph, self.n + np.arange(n_src, dtype=np.int64), k, limit)
+        return Labels(lab.source[: self.n], lab.time_s[: self.n], lab.length_m[: self.n])
 
     # -- bounded searches -----------------------------------------------------------------
 
@@ -393,3 +369,121 @@ class Router:
                 self.rev.matrix, directed=True, indices=chunk, limit=limit
             )
         return out
+
+
+def _nearest(g: _Graph, sources: np.ndarray, k: int, limit: float) -> Labels:
+    """k nearest distinct sources of every node of ``g`` (see Router.nearest_sources)."""
+    n = g.n
+    lab = np.full((n, k), -1, dtype=np.int64)
+    tim = np.full((n, k), np.inf)
+    rd = np.full((n, k), np.nan)
+    if sources.size == 0:
+        return Labels(lab, tim, rd)
+    src_pos = np.full(n, -1, dtype=np.int64)
+    src_pos[sources] = np.arange(len(sources))
+
+    dist, pred, origin = dijkstra(
+        g.rev.matrix,
+        directed=True,
+        indices=sources,
+        min_only=True,
+        return_predecessors=True,
+        limit=limit,
+    )
+    reached = np.isfinite(dist)
+    lab[reached, 0] = src_pos[origin[reached]]
+    tim[:, 0] = dist
+    has_pred = pred >= 0
+    base = np.zeros(n)
+    nodes = np.flatnonzero(has_pred)
+    base[nodes] = g.forward_length(nodes, pred[nodes].astype(np.int64))
+    road = accumulate(base, np.where(has_pred, pred, -1))
+    rd[reached, 0] = road[reached]
+
+    for r in range(1, min(k, len(sources))):
+        _next_rank(g, r, sources, src_pos, lab, tim, rd, limit)
+    return Labels(lab, tim, rd)
+
+
+def _next_rank(
+    g: _Graph,
+    r: int,
+    sources: np.ndarray,
+    src_pos: np.ndarray,
+    lab: np.ndarray,
+    tim: np.ndarray,
+    rd: np.ndarray,
+    limit: float,
+) -> None:
+    """Fill column ``r`` of the labels from columns ``0..r-1`` (see nearest_sources)."""
+    n, n_src = g.n, len(sources)
+    # edges a -> b in reversed-CSR order, so that any subset stays sorted by (b, a)
+    a, b, w, ln = g.ra, g.rb, g.rw, g.rl
+    xa = lab[a, :r]
+    lb = lab[b, :r]
+    a_full = (xa >= 0).all(axis=1)
+    # first rank j of b whose source is valid and not among a's r nearest
+    usable = (lb >= 0) & ~(lb[:, :, None] == xa[:, None, :]).any(axis=2)
+    has_usable = usable.any(axis=1)
+    jstar = usable.argmax(axis=1)
+    internal = a_full & ~has_usable & (lb >= 0).all(axis=1)
+    boundary = a_full & has_usable
+
+    bi = np.flatnonzero(boundary)
+    jb = jstar[bi]
+    v_rows = n + lab[b[bi], jb]
+    v_cols = a[bi]
+    v_w = w[bi] + tim[b[bi], jb]
+    v_base = ln[bi] + rd[b[bi], jb]
+    # a source node whose own source is not among its r nearest (ties at distance 0)
+    own = src_pos >= 0
+    own[own] = ~(lab[own, :r] == src_pos[own][:, None]).any(axis=1)
+    own &= (lab[:, :r] >= 0).all(axis=1)
+    on = np.flatnonzero(own)
+    v_rows = np.concatenate([v_rows, n + src_pos[on]])
+    v_cols = np.concatenate([v_cols, on])
+    v_w = np.concatenate([v_w, np.zeros(len(on))])
+    v_base = np.concatenate([v_base, np.zeros(len(on))])
+    v_keep = v_w <= limit
+    v_rows, v_cols, v_w, v_base = v_rows[v_keep], v_cols[v_keep], v_w[v_keep], v_base[v_keep]
+    # one virtual edge per (source, node): the cheapest
+    order = np.lexsort((v_w, v_cols, v_rows))
+    v_rows, v_cols, v_w, v_base = v_rows[order], v_cols[order], v_w[order], v_base[order]
+    first = np.ones(len(v_rows), dtype=bool)
+    first[1:] = (v_rows[1:] != v_rows[:-1]) | (v_cols[1:] != v_cols[:-1])
+    v_rows, v_cols, v_w, v_base = v_rows[first], v_cols[first], v_w[first], v_base[first]
+    if v_rows.size == 0:
+        return
+
+    ii = np.flatnonzero(internal)
+    rows = np.concatenate([b[ii], v_rows])  # reversed: b -> a
+    cols = np.concatenate([a[ii], v_cols])
+    wt = np.concatenate([w[ii], v_w])
+    bs = np.concatenate([ln[ii], v_base])
+    virt = np.concatenate([np.zeros(len(ii), bool), np.ones(len(v_rows), bool)])
+    big = n + n_src
+    # internal edges keep the (b, a) order, virtual rows (>= n) come after, sorted
+    aug, order = build_csr(rows, cols, wt, big, presorted=True)
+    bs, virt = bs[order], virt[order]
+
+    starts = np.unique(v_rows)
+    dist, pred, origin = dijkstra(
+        aug.matrix,
+        directed=True,
+        indices=starts,
+        min_only=True,
+        return_predecessors=True,
+        limit=limit,
+    )
+    dist, pred, origin = dist[:n], pred[:n].astype(np.int64), origin[:n]
+    reached = np.isfinite(dist)
+    lab[reached, r] = origin[reached] - n
+    tim[:, r] = dist
+    nodes = np.flatnonzero(reached & (pred >= 0))
+    pos = aug.position(pred[nodes], nodes)
+    base = np.zeros(n)
+    base[nodes] = bs[pos]
+    ptr = np.full(n, -1, dtype=np.int64)
+    ptr[nodes] = np.where(virt[pos], -1, pred[nodes])
+    road = accumulate(base, ptr)
+    rd[reached, r] = road[reached]
