@@ -205,10 +205,25 @@ def eligibility_options(func):
     return wrapper
 
 
-def coverage_options(*, inputs_required: bool):
-    """The options ``coverage``, ``report`` and ``demo`` share, with one default each.
+def within_option(extra: str = ", or 'demand:20km' (points within 20 km of a demand place)"):
+    """``--within AREA``: reject rows outside an area, passed to the command as ``within``
+    (text: a country code, a boundary file, or ``demand:<distance>`` where ``extra`` says
+    so); see :func:`relaynet.io.load_points`."""
+    return click.option(
+        "--within",
+        default=None,
+        metavar="AREA",
+        help="Reject input rows outside AREA, each with its reason ('outside FR (41.63 N, "
+        "0.16 E)'): a country code (FR: metropolitan France, overseas departements and "
+        "collectivities), a boundary file of polygons (GeoJSON, GeoPackage …)" + extra + ".",
+    )
 
-    ``--points``/``--demand`` (the bundled data when not required and not given),
+
+def coverage_options(*, inputs_required: bool, points_option: str = "--points"):
+    """The options ``coverage``, ``report``, ``demo`` and ``compare`` share, one default each.
+
+    ``--points``/``--demand`` (the bundled data when not required and not given; the points
+    option is spelled ``points_option``, e.g. ``--baseline``),
     ``--standard`` (default :data:`relaynet.report.pipeline.DEFAULT_STANDARD`), ``--by``
     (``departement`` is an alias of ``area_id``), ``--threshold``, ``--no-windows``,
     ``--out`` and ``--quiet``.
@@ -218,7 +233,7 @@ def coverage_options(*, inputs_required: bool):
     bundled = "" if inputs_required else " (default: the bundled {})"
     options = [
         click.option(
-            "--points",
+            points_option,
             "points_path",
             type=click.Path(exists=True),
             multiple=True,

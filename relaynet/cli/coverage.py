@@ -26,6 +26,7 @@ from ._common import (
     echo_table,
     eligibility_options,
     library_errors,
+    within_option,
 )
 
 
@@ -35,6 +36,7 @@ def _percent(value) -> str:
 
 @click.command()
 @coverage_options(inputs_required=False)
+@within_option()
 @click.option(
     "--eps-km",
     type=click.FloatRange(0, min_open=True),
@@ -69,6 +71,7 @@ def coverage(
     engine="local",
     cluster=None,
     costs=None,
+    within=None,
 ) -> None:
     """Coverage of DEMAND by the eligible POINTS under a service standard.
 
@@ -99,6 +102,8 @@ def coverage(
     if engine == "dask":
         if costs is not None:
             raise click.UsageError("--costs needs the local engine")
+        if within:
+            raise click.UsageError("--within needs the local engine")
         return _coverage_on_dask(
             points_path,
             demand_path,
@@ -129,6 +134,7 @@ def coverage(
             windows=not no_windows,
             eps_m=None if eps_km is None else eps_km * 1000,
             costs=costs,
+            within=within,
             bundled=True,
             progress=progress,
         )

@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from ..errors import ParameterError
-from ..io import atomic_path, load_demand, write_csv, write_geojson, write_json
+from ..io import (
+    as_within,
+    atomic_path,
+    load_demand,
+    parse_within,
+    reject_outside,
+    write_csv,
+    write_geojson,
+    write_json,
+)
 from ..optimize import (
     MODELS,
     candidates_from_demand,
@@ -26,6 +35,7 @@ from ._common import (
     point_files,
     points_format_flags,
     read_points,
+    within_option,
 )
 
 
@@ -57,6 +67,25 @@ def _points(sources: tuple[str, ...], points_format="auto", columns=None, defaul
         source = ", ".join(sources)
         click.echo(f"{source}: {len(rejected)} point rows rejected", err=True)
     return points
+
+
+def _keep_within(demand, existing, within: str):
+    """Demand and existing points inside ``--within`` (``demand:<distance>``: the points near
+    the demand, which is kept whole); counts left out go to standard error."""
+    import pandas as pd
+
+    spec = parse_within(within)
+    if not isinstance(spec, tuple):
+        demand, outside = reject_outside(demand, pd.DataFrame(), spec)
+        if len(outside):
+            click.echo(f"--within {within}: {len(outside)} demand rows outside, left out", err=True)
+        if demand.empty:
+            raise ParameterError(f"--within {within}: no demand point inside")
+    if existing is not None:
+        existing, outside = reject_outside(existing, pd.DataFrame(), as_within(spec, demand=demand))
+        if len(outside):
+            click.echo(f"--within {within}: {len(outside)} points outside, left out", err=True)
+    return demand, existing
 
 
 def _candidates(spec: str, demand):
@@ -157,6 +186,7 @@ def _candidates(spec: str, demand):
     "--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder."
 )
 @click.option("--verbose", is_flag=True, help="Show the solver's own log while it runs.")
+@within_option(extra=", or 'demand:20km' (existing points within 20 km of a demand place)")
 @library_errors
 @costs_options
 def optimize(
@@ -179,15 +209,18 @@ def optimize(
     demand_rate,
     out_dir,
     verbose,
+    costs=None,
     points_format="auto",
     columns=None,
     point_defaults=None,
-    costs=None,
+    within=None,
 ) -> None:
     """Propose new relay sites and write them with a before/after coverage table.
 
-    Writes to OUT: proposed_sites.csv / .geojson, kpi_before_after.csv (overall and by
-    area_id), solver.log and summary.json.
+    Writes to OUT: proposed_sites.csv / .geojson, proposed_points.csv (the new sites as a
+    points file: `relaynet compare --scenario "NAME=+OUT/proposed_points.csv"`; with
+    --existing-mode closable also closed_points.csv, for "NAME=-OUT/closed_points.csv"),
+    kpi_before_after.csv (overall and by area_id), solver.log and summary.json.
 
     Coverage means what it means in `relaynet coverage`: the same standard ('5km',
     '5km road', '20min' …) and travel costs (estimated from the straight line, or --costs:
@@ -198,6 +231,8 @@ def optimize(
     check_writable(out_dir)
     demand = _demand(demand_src, area)
     existing = _points(points_src, points_format, columns, point_defaults)
+    if within:
+        demand, existing = _keep_within(demand, existing, within)
     candidates = _candidates(cand_spec, demand)
     for label, value in (("--capacity", capacity), ("--existing-capacity", existing_capacity)):
         if value is not None and not value >= 0:
@@ -231,6 +266,7 @@ def optimize(
     out.mkdir(parents=True, exist_ok=True)
     write_csv(sol.sites, out / "proposed_sites.csv")
     write_geojson(sol.sites, out / "proposed_sites.geojson")
+    _write_scenario_points(sol, existing, out)
     kpi = sol.kpi_table().rename(columns={"scope": "area_id"})
     kpi = kpi.iloc[0:0] if kpi.empty else kpi
     import pandas as pd
@@ -264,3 +300,20 @@ def optimize(
     click.echo(sol.summary())
     echo_table(kpi)
     click.echo(f"\nwritten to {out}/")
+
+
+def _write_scenario_points(sol, existing, out: Path) -> None:
+    """The new sites as a points file `compare --scenario NAME=+FILE` reads (network: the
+    existing points' one when they have a single network, else "proposed"); the closed
+    existing points as another, when the solution closes some."""
+    from ..scenarios import points_table, solution_points
+
+    networks = (
+        existing["network"].dropna().astype(str).unique()
+        if existing is not None and "network" in existing
+        else []
+    )
+    network = networks[0] if len(networks) == 1 else "proposed"
+    write_csv(points_table(solution_points(sol, network=network)), out / "proposed_points.csv")
+    if len(sol.closed):
+        write_csv(points_table(sol.closed), out / "closed_points.csv")

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,16 @@ import pandas as pd
 from .. import datasets
 from ..eligibility import Eligibility
 from ..errors import InputError, ParameterError
-from ..io import load_demand, load_points, write_csv, write_geojson, write_json
+from ..io import (
+    as_within,
+    load_demand,
+    load_points,
+    parse_within,
+    reject_outside,
+    write_csv,
+    write_geojson,
+    write_json,
+)
 from ..standard import Standard
 
 log = logging.getLogger(__name__)
@@ -66,7 +75,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_input(source, role: str, *, bundled: bool = False):
+def load_input(source, role: str, *, bundled: bool = False, within=None):
     """Accepted rows, rejected rows (with ``source`` and ``file``) and an input record.
 
     Parameters
@@ -76,14 +85,23 @@ def load_input(source, role: str, *, bundled: bool = False):
         with ``bundled=True`` for the bundled data of that role.
     role
         ``"points"`` or ``"demand"``.
+    within
+        Area the rows must lie in (see :func:`relaynet.io.load_points`); rows outside are
+        rejected, also from a GeoDataFrame.
     """
     loader = load_points if role == "points" else load_demand
     if isinstance(source, gpd.GeoDataFrame):
-        return source, pd.DataFrame(), {"role": role, "path": None, "rows": len(source)}
+        accepted, rejected = reject_outside(source, pd.DataFrame(), within)
+        record = {"role": role, "path": None, "rows": len(source)}
+        if len(rejected):
+            record.update(accepted=len(accepted), rejected=len(rejected))
+            rejected.insert(0, "file", "<GeoDataFrame>")
+            rejected.insert(0, "source", role)
+        return accepted, rejected, record
     from ..formats import PointFiles
 
     if isinstance(source, PointFiles):  # several files, a folder, a format (CLI --points …)
-        return _load_point_files(source, role)
+        return _load_point_files(source, role, within)
     from_bundle = source is None
     if from_bundle:
         if not bundled:
@@ -92,7 +110,7 @@ def load_input(source, role: str, *, bundled: bool = False):
     path = Path(source)
     if not path.exists():
         raise InputError(f"{path}: {role} file not found")
-    accepted, rejected = loader(path)
+    accepted, rejected = loader(path, within=within)
     if len(accepted) == 0:
         raise InputError(f"{path}: no usable {role} rows ({len(rejected)} rejected)")
     record = {
@@ -111,10 +129,10 @@ def load_input(source, role: str, *, bundled: bool = False):
     return accepted, rejected, record
 
 
-def _load_point_files(files, role: str):
+def _load_point_files(files, role: str, within=None):
     """:func:`load_input` of several points files (or one with a format, columns or
     defaults): one table whose rows keep their ``source_file``."""
-    accepted, rejected = files.load()
+    accepted, rejected = reject_outside(*files.load(), within)
     name = ", ".join(files.paths)
     if len(accepted) == 0:
         raise InputError(f"{name}: no usable {role} rows ({len(rejected)} rejected)")
@@ -166,10 +184,13 @@ class CoverageRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def windows_for(where: Eligibility | None, windows: bool):
-    """The four standard time windows under the same unknown-hours policy as ``where``."""
+def windows_for(where: Eligibility | None, windows: bool | Mapping[str, Eligibility]):
+    """The four standard time windows under the same unknown-hours policy as ``where``
+    (``windows=True``), none (``False``), or the ``{name: Eligibility}`` given as is."""
     from ..coverage.windows import time_windows
 
+    if isinstance(windows, Mapping):
+        return dict(windows) or None
     if not windows:
         return None
     policy = where.unknown_hours if where is not None else "exclude"
@@ -184,12 +205,13 @@ def run_coverage(
     by: str = "area_id",
     where: Eligibility | None = None,
     threshold: float = 0.9,
-    windows: bool = True,
+    windows: bool | Mapping[str, Eligibility] = True,
     eps_m: float | None = None,
     optimize: str | None = None,
     p: int | None = None,
     time_limit: float = 60.0,
     costs=None,
+    within=None,
     bundled: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> CoverageRun:
@@ -211,7 +233,7 @@ def run_coverage(
     threshold
         Share of each area's weight that must be covered (0.9: the French postal rule).
     windows
-        Assess the four standard time windows too.
+        Assess the four standard time windows too (or the ``{name: Eligibility}`` given).
     eps_m
         Gap clustering radius, metres (default: the standard's distance).
     optimize, p, time_limit
@@ -222,6 +244,11 @@ def run_coverage(
         :func:`relaynet.costs.read_costs`): assessment and optimisation both use them
         (for the optimisation, ``point_id`` must name the candidates too, ``cand:<demand_id>``).
         ``None``: straight line, road distance and drive time estimated.
+    within
+        Reject points and demand outside an area (``"FR"``, a boundary file, polygons: see
+        :func:`relaynet.io.load_points`), or points farther than a distance from every
+        demand place: ``("demand", 20_000)`` or ``"demand:20km"`` (the demand is not
+        filtered then). ``None``: no area check.
     progress
         Called with each stage name.
     """
@@ -250,8 +277,16 @@ def run_coverage(
         log.info("coverage: %s", name)
 
     stage("load")
-    points_gdf, points_rejected, points_record = load_input(points, "points", bundled=bundled)
-    demand_gdf, demand_rejected, demand_record = load_input(demand, "demand", bundled=bundled)
+    spec = parse_within(within) if isinstance(within, str) else within
+    around = isinstance(spec, tuple)  # ("demand", metres): points near the demand
+    region = None if around else as_within(spec)
+    demand_gdf, demand_rejected, demand_record = load_input(
+        demand, "demand", bundled=bundled, within=region
+    )
+    region = as_within(spec, demand=demand_gdf) if around else region
+    points_gdf, points_rejected, points_record = load_input(
+        points, "points", bundled=bundled, within=region
+    )
     area = area_column(by, demand_gdf)
     parts = [r for r in (points_rejected, demand_rejected) if len(r)]
     rejected = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -287,11 +322,14 @@ def run_coverage(
         "where": base.describe() if base is not None else "all points",
         "unknown_hours": where.unknown_hours if where is not None else "exclude",
         "threshold": threshold,
-        "windows": windows,
+        "windows": windows
+        if isinstance(windows, bool)
+        else {name: w.describe() for name, w in windows.items()},
         "eps_m": eps_m,
         "optimize": optimize,
         "p": p,
         "time_limit_s": time_limit if optimize else None,
+        "within": region.describe() if region is not None else None,
         "travel_costs": assessment.travel_costs,
     }
     return CoverageRun(
