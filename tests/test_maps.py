@@ -25,6 +25,7 @@ from relaynet.maps import (
     radius_px,
     save_map,
 )
+from relaynet.maps._html import esc
 from relaynet.maps.points import view_bounds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,36 +77,72 @@ def layer_data(html: str, name: str) -> list:
     return json.loads(match.group(1))
 
 
+def point_rows(html: str) -> dict:
+    """``{point_id: row}`` over every point layer, coordinates decoded (steps added up)."""
+    out = {}
+    for block in re.findall(r"var data = (\[.*?\]);\n", html, flags=re.S):
+        lat = lon = 0
+        for row in json.loads(block):
+            lat, lon = lat + row[0], lon + row[1]
+            out[row[2]] = [lat / 1e5, lon / 1e5, *row[2:]]
+    return out
+
+
+def dots_columns(html: str) -> list[dict]:
+    """Columns of every demand layer (``relaynet.Dots``), coordinates decoded."""
+    out = []
+    for block in re.findall(r"var d = (\{.*?\});\n", html, flags=re.S):
+        columns = json.loads(block)
+        if "n" not in columns:
+            continue  # the service radius layer: no places of its own
+        if "lat" in columns:
+            columns["lat"] = (np.cumsum(columns["lat"]) / 1e5).tolist()
+            columns["lon"] = (np.cumsum(columns["lon"]) / 1e5).tolist()
+        out.append(columns)
+    return out
+
+
+def geo_features(html: str) -> list[dict]:
+    """Features of every GeoLayer that carries its own, geometries decoded."""
+    from relaynet.maps._layers import decode_shape
+
+    out = []
+    for block in re.findall(r"var features = (\[.*?\]);\n", html, flags=re.S):
+        for feature in json.loads(block):
+            feature["geometry"] = decode_shape(feature["geometry"])
+            out.append(feature)
+    return out
+
+
 class TestNetworkMapSynthetic:
     def test_one_layer_per_network_with_its_points(self):
         points = make_points()
         html = map_html(network_map(points, when=WHEN))
         blocks = re.findall(r"var data = (\[.*?\]);\n", html, flags=re.S)
-        ids = sorted(row[2] for block in blocks for row in json.loads(block))
-        # one block per network, each point once (ids escaped: none needs it here)
+        rows = point_rows(html)
+        # one block per network, each point once, at its place (about 1 m)
         assert len(blocks) == points["network"].nunique()
-        assert ids == sorted(points["point_id"])
+        assert sorted(rows) == sorted(points["point_id"])
+        for pid, geom in zip(points["point_id"], points.geometry, strict=True):
+            assert rows[pid][0] == pytest.approx(geom.y, abs=1e-5)
+            assert rows[pid][1] == pytest.approx(geom.x, abs=1e-5)
 
     def test_every_data_text_is_escaped(self):
         html = map_html(network_map(make_points(), when=WHEN))
         # nothing from the data appears as live markup anywhere in the page
         assert HOSTILE not in html and HOSTILE_IMG not in html
         assert "<b>net</b>" not in html and "<b onmouseover" not in html
-        data = [
-            row
-            for block in re.findall(r"var data = (\[.*?\]);\n", html, flags=re.S)
-            for row in json.loads(block)
-        ]
-        by_id = {row[2]: row for row in data}
-        assert by_id["P0"][3] == HOSTILE  # raw name only as the marker's DOM title
-        assert by_id["P0"][4] == "&lt;script&gt;alert(1)&lt;/script&gt;"
-        assert by_id["P1"][4] == "&lt;img src=x onerror=alert(1)&gt;"
-        assert by_id["P2"][4] == "Tabac &amp; Presse"
-        assert by_id["P3"][4] == "Say &quot;hi&quot;"
+        by_id = point_rows(html)
+        assert by_id["P0"][4] == HOSTILE  # raw name only as the marker's DOM title
+        assert by_id["P0"][3] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+        assert by_id["P1"][3] == "&lt;img src=x onerror=alert(1)&gt;"
+        assert by_id["P2"][3] == "Tabac &amp; Presse"
+        assert by_id["P3"][3] == "Say &quot;hi&quot;"
+        assert by_id["P4"][4] == 0  # title = the name when escaping changes nothing
         assert "&lt;b onmouseover=&quot;alert(2)&quot;&gt;x&lt;/b&gt;" in by_id["P0"][5]
         # layer names (rendered as HTML by Leaflet's layer control) are escaped too
         control = html[html.index("overlays") :]
-        assert json.dumps("X&lt;b&gt;net&lt;/b&gt; (1)").replace("&", "\\u0026") in control
+        assert json.dumps("X&lt;b&gt;net&lt;/b&gt; (1 points)").replace("&", "\\u0026") in control
 
     def test_popup_hours_match_opening_hours_oracle(self):
         points = make_points()
@@ -114,55 +151,64 @@ class TestNetworkMapSynthetic:
         weeks = layer_data(html, "hours")
         days = layer_data(html, "days")
         assert days[0].startswith("Mon 24/11") and days[6].startswith("Sun 30/11")
-        rows = {
-            row[2]: row
-            for block in re.findall(r"var data = (\[.*?\]);\n", html, re.S)
-            for row in json.loads(block)
-        }
+        rows = point_rows(html)
         monday = pd.Timestamp("2025-11-24")
         for i, pid in enumerate(points["point_id"]):
-            week = weeks[rows[pid][10]]
+            week = weeks[rows[pid][7]]
             for k in range(7):
                 expected = hours.hours_on(points.iloc[[i]], monday + pd.Timedelta(days=k)).iloc[0]
                 shown = texts[week[k]]
                 assert shown == str(expected).replace("-", "\u2013").replace(",", ", ")
-        assert texts[weeks[rows["P0"][10]][0]] == "09:00\u201312:00, 14:00\u201318:00"
-        assert texts[weeks[rows["P2"][10]][0]] == "unknown"
+        assert texts[weeks[rows["P0"][7]][0]] == "09:00\u201312:00, 14:00\u201318:00"
+        assert texts[weeks[rows["P2"][7]][0]] == "unknown"
 
     def test_status_at_the_chosen_time(self):
         points = make_points()
         html = map_html(network_map(points, when=WHEN))
-        rows = {
-            row[2]: row
-            for block in re.findall(r"var data = (\[.*?\]);\n", html, re.S)
-            for row in json.loads(block)
-        }
+        rows = point_rows(html)
+        weeks = layer_data(html, "hours")
         status = layer_data(html, "status")
         open_now = hours.is_open(points, WHEN)
         known = hours.Schedules(points).known
         for i, pid in enumerate(points["point_id"]):
-            text = status[rows[pid][11]]
+            text = status[weeks[rows[pid][7]][8]]
             if not known[i]:
                 assert "unknown" in text
             else:
                 assert ("Open at" in text) == bool(open_now[i])
-        assert "Wed 26 Nov 2025 10:30" in status[0]
+        assert "Wed 26 Nov 2025 10:30 (Europe/Paris time)" in status[0]
         # Sunday 10:30: the 24/7 locker is the only open one
         html = map_html(network_map(points, when="2025-11-30 10:30"))
-        rows = {
-            row[2]: row
-            for block in re.findall(r"var data = (\[.*?\]);\n", html, re.S)
-            for row in json.loads(block)
-        }
-        assert [pid for pid, row in rows.items() if row[11] == 0] == ["P1"]
+        rows, weeks = point_rows(html), layer_data(html, "hours")
+        assert [pid for pid, row in rows.items() if weeks[row[7]][8] == 0] == ["P1"]
+
+    def test_open_now_in_the_points_time_zone(self):
+        """No ``when``: the status is computed at the current time in Europe/Paris, whatever
+        the machine's zone; a ``tz`` on the data or the call is used instead."""
+        points = make_points()
+        now = pd.Timestamp.now(tz="Europe/Paris").tz_localize(None).floor("min")
+        status = layer_data(map_html(network_map(points)), "status")
+        assert now.strftime("%a %d %b %Y %H:%M") in status[0] or (
+            (now + pd.Timedelta(minutes=1)).strftime("%H:%M") in status[0]
+        )
+        html = map_html(network_map(points, when="2025-11-26 10:30+00:00", tz="Asia/Tokyo"))
+        assert "Wed 26 Nov 2025 19:30 (Asia/Tokyo time)" in layer_data(html, "status")[0]
+        tagged = points.copy()
+        tagged.attrs["tz"] = "America/Cayenne"
+        html = map_html(network_map(tagged, when="2025-11-26 10:30+00:00"))
+        assert "07:30 (America/Cayenne time)" in layer_data(html, "status")[0]
+        with pytest.raises(ParameterError, match="time zone"):
+            network_map(points, tz="Mars/Olympus")
 
     def test_icons_and_colours(self):
         html = map_html(network_map(make_points(), when=WHEN))
-        texts = layer_data(html, "texts")
-        for icon in ("store", "box", "envelope", "warehouse", "location-dot"):
-            assert icon in texts
-        assert '"orange"' in html and '"darkred"' in html  # la_poste, mondial_relay
-        assert "rn-legend" in html and "Mondial relay" in html
+        profiles = layer_data(html, "profiles")
+        glyphs = {p[3] for p in profiles}
+        assert {"store", "box", "envelope", "warehouse", "dot"} <= glyphs
+        assert '"#e8a100"' in html and '"#a23336"' in html  # la_poste, mondial_relay
+        assert "rn-legend" in html and "Mondial Relay" in html and "La Poste" in html
+        # no Font Awesome, jQuery or Bootstrap on a map that does not use them
+        assert "fontawesome" not in html and "jquery" not in html and "bootstrap" not in html
 
     def test_cluster_threshold_and_fit_bounds(self):
         points = make_points()
@@ -196,8 +242,7 @@ class TestNetworkMapReal:
         points = gpd.read_parquet(ROOT / "data" / "laposte_points.parquet")
         points = points[points["postcode"].astype(str).str.startswith("48")]
         html = map_html(network_map(points, when=WHEN))
-        data = layer_data(html, "data")
-        assert sorted(r[2] for r in data) == sorted(points["point_id"])
+        assert sorted(point_rows(html)) == sorted(points["point_id"])
         assert "L.markerClusterGroup(" in html
 
 
@@ -216,25 +261,38 @@ def lozere():
 
 
 class TestCoverageMap:
-    def test_demand_circles_split_by_coverage(self, lozere):
+    def test_demand_places_split_by_coverage(self, lozere):
         points, assessment, gaps = lozere
         html = map_html(coverage_map(assessment, points=points, gaps=gaps, when=WHEN))
-        blocks = [json.loads(b) for b in re.findall(r"var data = (\[.*?\]);\n", html, re.S)]
-        circles = [b for b in blocks if b and len(b[0]) == 5]
-        covered, uncovered = circles
+        covered, uncovered = dots_columns(html)
         access = assessment.access
-        assert len(covered) == int(access["covered"].sum())
-        assert len(uncovered) == int((~access["covered"]).sum())
-        assert {r[2] for r in covered} == {0} and {r[2] for r in uncovered} == {1}
+        assert len(covered["n"]) == int(access["covered"].sum())
+        assert len(uncovered["n"]) == int((~access["covered"]).sum())
+        # every place once, with its (escaped) name and people
+        shown = sorted(
+            (n, w)
+            for cols in (covered, uncovered)
+            for n, w in zip(cols["n"], cols["w"], strict=True)
+        )
+        expected = sorted(
+            (esc(n), round(w)) for n, w in zip(access["name"], access["weight"], strict=True)
+        )
+        assert shown == expected
+        first = access[access["covered"]].iloc[0]
+        k = covered["n"].index(first["name"]) if first["name"] in covered["n"] else None
+        if k is not None:
+            assert covered["lat"][k] == pytest.approx(first["lat"], abs=1e-5)
+            assert covered["d"][k] == round(first["distance_m"] / 100)
         assert HOSTILE not in html and "&amp;lt;script" not in html
-        assert any("&lt;script&gt;" in r[4] for r in covered + uncovered)
+        assert any("&lt;script&gt;" in n for n in covered["n"] + uncovered["n"])
+        # uncovered places are drawn above gap zones, gap zones above covered places
+        panes = dict(re.findall(r'createPane\("(rn-[a-z]+)"\)\.style\.zIndex = (\d+)', html))
+        assert int(panes["rn-uncovered"]) > int(panes["rn-shapes"]) > int(panes["rn-covered"])
 
     def test_gap_polygons_with_uncovered_population(self, lozere):
         points, assessment, gaps = lozere
         html = map_html(coverage_map(assessment, points=points, gaps=gaps, when=WHEN))
-        blocks = re.findall(r'"features": (\[.*?\])\};\n', html, re.S)
-        data = [f for block in blocks for f in json.loads(block)]
-        polygons = [f for f in data if f["geometry"]["type"] in ("Polygon", "MultiPolygon")]
+        polygons = [f for f in geo_features(html) if f["properties"].get("h", "").startswith("Gap")]
         assert len(polygons) == len(gaps)
         total = gaps["uncovered_weight"].sum()
         assert f"Gap zones ({len(gaps)}," in html
@@ -242,12 +300,25 @@ class TestCoverageMap:
             total, (~assessment.access["covered"] * assessment.access["weight"]).sum()
         )
         first = polygons[0]["properties"]
-        assert "uncovered people" in first["t"] and "Uncovered people" in first["p"]
-        # geometry kept within ~1 m of the gap polygons
+        assert first["h"] == "Gap zone 1" and first["v"][0] == "{:,.0f}".format(
+            gaps["uncovered_weight"].iloc[0]
+        ).replace(",", "\u202f")
+        # outline simplified by at most ~200 m (2e-3 degree)
         shape = shapely.geometry.shape(polygons[0]["geometry"])
-        assert shape.symmetric_difference(gaps.geometry.iloc[0]).area < 1e-6
+        assert shape.hausdorff_distance(gaps.geometry.iloc[0]) < 3e-3
 
-    def test_radius_layer_and_proposed_sites(self, lozere):
+    def test_departement_outlines_and_choropleths(self, lozere):
+        points, assessment, gaps = lozere
+        html = map_html(coverage_map(assessment, points=points, gaps=gaps, when=WHEN))
+        assert "Départements outlines" in html
+        assert "Share covered by départements" in html
+        assert "People not covered by départements" in html
+        share = assessment.by_area["share_covered"].loc["48"]
+        assert f"{100 * share:.1f} %" in html
+        html = map_html(coverage_map(assessment, areas=False))
+        assert "Départements outlines" not in html
+
+    def test_radius_layer_off_and_proposed_sites(self, lozere):
         points, assessment, gaps = lozere
 
         class FakeSolution:  # the fields coverage_map reads from a Solution
@@ -264,11 +335,18 @@ class TestCoverageMap:
                 crs="EPSG:4326",
             )
 
-        html = map_html(coverage_map(assessment, points=points, solution=FakeSolution(), when=WHEN))
-        assert html.count('"m": 5000.0') == len(points)  # one 5 km circle per point
+        m = coverage_map(assessment, points=points, solution=FakeSolution(), when=WHEN)
+        html = map_html(m)
+        radius = [
+            c for c in m._children.values() if "Service radius" in str(getattr(c, "layer_name", ""))
+        ]
+        assert len(radius) == 1 and radius[0].show is False and radius[0].metres == 5000.0
+        assert "options.metres = 5000.0" in html
         assert "Proposed sites (1)" in html
-        assert "cand:&lt;i&gt;x&lt;/i&gt;" in html and "<i>x</i>" not in html
+        assert "cand:\\u0026lt;i\\u0026gt;x" in html and "<i>x</i>" not in html
         assert "1\u202f234 people newly covered" in html
+        html = map_html(coverage_map(assessment, points=points, radius=True, when=WHEN))
+        assert "Service radius 5 km" in html
 
     def test_window_and_errors(self, lozere):
         points, assessment, gaps = lozere
@@ -285,7 +363,14 @@ class TestCoverageMap:
             crs="EPSG:4326",
         )
         html = map_html(coverage_map(assessment, isochrones=iso))
-        assert "Isochrones (2)" in html and "minutes=10.0" in html
+        assert "Isochrones (2)" in html and "minutes: 10.0" in html
+
+    def test_scale_bar_metric_and_legend_a_control(self, lozere):
+        _, assessment, _ = lozere
+        html = map_html(coverage_map(assessment))
+        assert "L.control.scale({imperial: false" in html
+        assert "L.control.scale()" not in html
+        assert 'L.control({position: "bottomleft"})' in html  # stacked above the scale
 
 
 def test_radius_px_area_proportional_and_capped():
@@ -308,7 +393,7 @@ class TestOffline:
         html = path.read_text(encoding="utf-8")
         assert not re.search(r'<script src="http', html)
         assert not re.search(r'<link rel="stylesheet" href="http', html)
-        assert "L.MarkerClusterGroup" in html and "AwesomeMarkers" in html
+        assert "L.MarkerClusterGroup" in html and "relaynet.icon(" in html
         assert HOSTILE not in html
 
     def test_inline_unknown_asset(self):

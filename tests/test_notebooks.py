@@ -25,7 +25,10 @@ pytestmark = pytest.mark.notebooks
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ["01_find_points", "02_rural_gaps", "03_new_sites", "04_drive_times", "05_scenarios"]
-BUDGET_S = 90.0  # issue 8: each notebook runs top to bottom in at most 90 s
+BUDGET_S = 30.0
+"""Each notebook runs top to bottom in at most this many seconds here. The README promises
+≤ 10 s on an idle machine (issue 15); the test leaves room for a shared one and prints
+the time it measured."""
 CELL_TIMEOUT_S = 300
 PROBE = "import sys\nprint(repr(sys.prefix))"
 
@@ -79,8 +82,20 @@ def test_notebook_runs(name):
     assert errors == []
     code = [c for c in cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code)
-    # every notebook shows at least one folium map (rendered to Leaflet HTML)
-    assert any("leaflet" in _text(c).lower() and "folium" in _text(c).lower() for c in code)
+    # every notebook shows at least one folium map (rendered to Leaflet HTML), offline:
+    # Leaflet inlined, so it works in a Jupyter without internet
+    maps = [c for c in code if "leaflet" in _text(c).lower() and "folium" in _text(c).lower()]
+    assert maps
+    assert all("https://cdn.jsdelivr.net/npm/leaflet@" not in _text(c) for c in maps)
+    # and at least one figure (inline SVG) with a title that says what it shows
+    figures = [
+        o.data["image/svg+xml"]
+        for c in code
+        for o in c.get("outputs", [])
+        if "data" in o and "image/svg+xml" in o.data
+    ]
+    assert figures and all("aria-label=" in svg for svg in figures)
+    print(f"{name}.ipynb ran in {elapsed:.1f} s")
     assert elapsed <= BUDGET_S, f"{name}.ipynb took {elapsed:.1f} s (budget {BUDGET_S:g} s)"
 
 

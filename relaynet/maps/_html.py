@@ -1,4 +1,4 @@
-"""HTML pieces of the maps: escaping, colours, icons, popups and the legend.
+"""HTML pieces of the maps: escaping, colours, marker pins, popups and the legend.
 
 Every value that comes from data goes through :func:`esc` before it is put into HTML;
 nothing here trusts a name, an address or a network. ``esc`` also turns ``{`` and ``}``
@@ -21,81 +21,69 @@ from branca.element import MacroElement
 from folium.template import Environment, Template
 from markupsafe import Markup
 
-AWESOME_HEX: dict[str, str] = {
-    "red": "#d63e2a",
-    "darkred": "#a23336",
-    "orange": "#f69730",
-    "beige": "#ffcb92",
-    "green": "#72b026",
-    "darkgreen": "#728224",
-    "lightgreen": "#bbf970",
-    "blue": "#38aadd",
-    "darkblue": "#0067a3",
-    "cadetblue": "#436978",
-    "lightblue": "#8adaff",
-    "purple": "#d252b9",
-    "darkpurple": "#5b396b",
-    "pink": "#ff91ea",
-    "lightred": "#ff8e7f",
-    "gray": "#575757",
-    "lightgray": "#a3a3a3",
-    "black": "#303030",
-}
-"""Fill colour of each awesome-markers marker colour (for the legend)."""
+from . import labels
 
 NETWORK_COLORS: dict[str, str] = {
-    "la_poste": "orange",
-    "mondial_relay": "darkred",
-    "amazon": "black",
-    "inpost": "beige",
-    "dpd_pickup": "red",
-    "chronopost": "darkblue",
-    "colissimo": "cadetblue",
-    "ups": "darkpurple",
-    "gls": "blue",
-    "relais_colis": "green",
+    "la_poste": "#e8a100",
+    "mondial_relay": "#a23336",
+    "amazon": "#303030",
+    "inpost": "#c9a227",
+    "dpd_pickup": "#d63e2a",
+    "chronopost": "#0067a3",
+    "colissimo": "#436978",
+    "ups": "#5b396b",
+    "gls": "#38aadd",
+    "relais_colis": "#72b026",
 }
 """Marker colour of the networks we know; others take :data:`PALETTE` colours in order."""
 
-PALETTE = ("blue", "green", "purple", "cadetblue", "darkgreen", "pink", "gray", "lightred")
+PALETTE = ("#1f78b4", "#33a02c", "#6a3d9a", "#b15928", "#e31a1c", "#ff7f00", "#666666")
 
-KIND_ICONS: dict[str, str] = {
+KIND_GLYPHS: dict[str, str] = {
     "locker": "box",
     "counter": "store",
     "post_office": "envelope",
     "hub": "warehouse",
 }
-"""Font Awesome icon of each point kind."""
+"""Glyph drawn in the marker pin of each point kind (``relaynet.glyphs`` in the page)."""
 
-UNKNOWN_ICON = "location-dot"
+UNKNOWN_GLYPH = "dot"
 
 COVERED = "#1a9850"
 UNCOVERED = "#d73027"
 GAP = "#7b3294"
-PROPOSED = "purple"
+PROPOSED = "#5b396b"
 RADIUS = "#2166ac"
+AREA_OUTLINE = "#4d4d4d"
 
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-CSS = """
-<style>
-.rn-popup{font:12px/1.35 system-ui,sans-serif;min-width:220px}
-.rn-popup h4{font-size:14px;margin:0 0 4px}
-.rn-popup table{border-collapse:collapse;margin-top:4px}
-.rn-popup th{text-align:left;font-weight:600;padding:0 8px 0 0;vertical-align:top}
-.rn-popup td{padding:0}
-.rn-status{margin-top:4px;font-weight:600}
-.rn-open{color:#1a7f37}.rn-closed{color:#b42318}.rn-unknown{color:#6b7280}
-.rn-legend{position:fixed;bottom:24px;left:12px;z-index:9999;background:#fff;
- padding:8px 10px;border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.35);
- font:12px/1.5 system-ui,sans-serif;max-height:60vh;overflow:auto}
-.rn-legend b{display:block;margin-top:4px}
-.rn-swatch{display:inline-block;width:12px;height:12px;border-radius:50%;
- margin-right:6px;vertical-align:-1px;border:1px solid #0003}
-.rn-square{border-radius:2px}
-.rn-icon i{width:12px;margin-right:6px;text-align:center;color:#444}
-</style>
-"""
+_PIN = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 32" aria-hidden="true">'
+    '<path d="M12 31C12 31 2 18.5 2 11a10 10 0 0 1 20 0c0 7.5-10 20-10 20z" fill="COLOR"/>'
+    "GLYPH</svg>"
+)
+GLYPH_SVG = {
+    "box": '<rect x="7.5" y="6.5" width="9" height="9" rx="1" fill="none" stroke="#fff" '
+    'stroke-width="1.6"/>',
+    "store": '<path d="M6.5 10.5h11l-1-3.5h-9z" fill="#fff"/><rect x="7.5" y="11" width="9" '
+    'height="5" fill="none" stroke="#fff" stroke-width="1.5"/>',
+    "envelope": '<rect x="6.5" y="7.5" width="11" height="8" rx="1" fill="none" stroke="#fff" '
+    'stroke-width="1.5"/><path d="M6.8 8l5.2 4 5.2-4" fill="none" stroke="#fff" '
+    'stroke-width="1.4"/>',
+    "warehouse": '<path d="M6 11l6-4.5 6 4.5v5.5H6z" fill="none" stroke="#fff" '
+    'stroke-width="1.5"/>',
+    "dot": '<circle cx="12" cy="11" r="3.2" fill="#fff"/>',
+    "star": '<path d="M12 5.2l1.9 3.9 4.3.6-3.1 3 .7 4.3-3.8-2-3.8 2 .7-4.3-3.1-3 4.3-.6z" '
+    'fill="#fff"/>',
+}
+
+
+def pin_svg(color: str, glyph: str) -> str:
+    """A marker pin as inline SVG for the legend (same drawing as on the map)."""
+    return _PIN.replace("COLOR", esc(color)).replace(
+        "GLYPH", GLYPH_SVG.get(glyph, GLYPH_SVG["dot"])
+    )
 
 
 _BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
@@ -110,19 +98,30 @@ def esc(value: object) -> str:
 
 
 _JINJA_OPENER = re.compile(r"\{(?=[{%#])")
-_JSON_HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
+_JSON_HTML = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "'": "\\u0027",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
 
 
 def page_json(value: object) -> Markup:
     """``value`` as JSON that is safe inside a ``<script>`` block of a folium page.
 
     Like Jinja's ``tojson`` (``<``, ``>``, ``&`` and ``'`` as ``\\u`` escapes, so no string
-    can close the script), and every ``{`` that opens a Jinja delimiter (``{{``, ``{%``,
+    can close the script; other characters as UTF-8, the line and paragraph separators
+    escaped), compact, and every ``{`` that opens a Jinja delimiter (``{{``, ``{%``,
     ``{#``) written ``\\u007b``: branca compiles a rendered element again as a template,
     and in compact JSON such a ``{`` can only stand inside a string, where ``\\u007b`` is
     the same character. Keys are sorted, so identical data give identical pages.
     """
-    text = json.dumps(value, sort_keys=True).translate(_JSON_HTML)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = text.translate(_JSON_HTML)
     return Markup(_JINJA_OPENER.sub(r"\\u007b", text))
 
 
@@ -140,14 +139,21 @@ class DataTemplate(Template):
 
 
 def label(token: object) -> str:
-    """Human label of a token (``"mondial_relay"`` → ``"Mondial relay"``), escaped."""
+    """Human label of a token (``"post_office"`` → ``"Post office"``), escaped."""
     text = "" if token is None or token is pd.NA else str(token)
     text = text.replace("_", " ").strip()
     return esc(text[:1].upper() + text[1:]) if text else "(none)"
 
 
+def network_label(network: object) -> str:
+    """Name of a network as people write it (``"la_poste"`` → ``"La Poste"``), escaped."""
+    if network is None or network is pd.NA or str(network) == "":
+        return "(none)"
+    return esc(labels.network_name(network))
+
+
 def network_colors(networks: list[str]) -> dict[str, str]:
-    """Awesome-markers colour per network: known ones fixed, the others from the palette."""
+    """Marker colour (hex) per network: known ones fixed, the others from the palette."""
     out: dict[str, str] = {}
     spare = [c for c in PALETTE if c not in NETWORK_COLORS.values()] or list(PALETTE)
     k = 0
@@ -162,7 +168,11 @@ def network_colors(networks: list[str]) -> dict[str, str]:
 
 def format_number(value: float, digits: int = 0) -> str:
     """``12345.6`` → ``"12 346"`` (thin spaces between thousands), ``""`` for NaN."""
-    if value is None or not np.isfinite(value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not np.isfinite(value):
         return ""
     return f"{value:,.{digits}f}".replace(",", "\u202f")
 
@@ -192,48 +202,106 @@ def day_text(text: object) -> str:
     return esc(text).replace("-", "\u2013").replace(",", ", ")
 
 
-def status_lines(when: pd.Timestamp) -> list[str]:
-    """The three status lines (open, closed, unknown) at ``when``, as escaped HTML."""
+def status_lines(when: pd.Timestamp, tz: str | None = None) -> list[str]:
+    """The three status lines (open, closed, unknown) at ``when`` (wall-clock time in
+    ``tz``), as escaped HTML."""
     stamp = esc(when.strftime("%a %d %b %Y %H:%M"))
+    zone = f" ({esc(tz)} time)" if tz else ""
     return [
-        f'<div class="rn-status rn-open">Open at {stamp}</div>',
-        f'<div class="rn-status rn-closed">Closed at {stamp}</div>',
+        f'<div class="rn-status rn-open">Open at {stamp}{zone}</div>',
+        f'<div class="rn-status rn-closed">Closed at {stamp}{zone}</div>',
         '<div class="rn-status rn-unknown">Opening hours unknown</div>',
     ]
 
 
+def swatch(color: str, text: str, shape: str = "circle") -> str:
+    """One legend line: a swatch (``circle``, ``square``, ``line``, ``ring``) or a pin
+    (``pin:GLYPH``) and an already escaped label."""
+    if shape.startswith("pin:"):
+        return f"<div>{pin_svg(color, shape[4:])}{text}</div>"
+    if shape == "icon":
+        return f"<div>{text}</div>"
+    cls = {"square": "rn-swatch rn-square", "line": "rn-swatch rn-line"}.get(shape, "rn-swatch")
+    if shape == "line":
+        style = f"border-color:{esc(color)}"
+    elif shape == "ring":
+        style = f"background:{esc(color)}22;border:2px solid {esc(color)}"
+    else:
+        style = f"background:{esc(color)}"
+    return f'<div><span class="{cls}" style="{style}"></span>{text}</div>'
+
+
 class Legend(MacroElement):
-    """A fixed legend box: sections of (swatch colour, escaped label, shape) entries."""
+    """The legend, a Leaflet control above the scale bar (bottom left), collapsible.
+
+    Parameters
+    ----------
+    sections
+        ``(title, entries)`` pairs; each entry ``(colour, escaped label, shape)`` (see
+        :func:`swatch`). A section whose title matches a layer in ``layers`` is shown only
+        while that layer is on the map.
+    layers
+        ``{section title: folium layer}`` for the sections that follow a layer.
+    """
 
     _template = DataTemplate(
         """
-        {% macro html(this, kwargs) %}
-        <div class="rn-legend" id="{{ this.get_name() }}">{{ this.body }}</div>
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var control = L.control({position: "bottomleft"});
+            control.onAdd = function () {
+                var div = L.DomUtil.create("div", "rn-legend");
+                div.innerHTML = {{ this.body|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            control.addTo(map);
+            var layers = {
+                {%- for key, layer in this.layers.items() %}
+                {{ key|tojson }}: {{ layer.get_name() }},
+                {%- endfor %}
+            };
+            var sync = function () {
+                Object.keys(layers).forEach(function (key) {
+                    var el = control.getContainer().querySelector(
+                        '[data-rn-section="' + key + '"]');
+                    if (el) { el.style.display = map.hasLayer(layers[key]) ? "" : "none"; }
+                });
+            };
+            map.on("layeradd layerremove", sync);
+            sync();
+        })({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> None:
+    def __init__(
+        self,
+        sections: list[tuple[str, list[tuple[str, str, str]]]],
+        layers: dict | None = None,
+    ) -> None:
         super().__init__()
         self._name = "Legend"
-        parts = []
-        for title, entries in sections:
+        layers = layers or {}
+        self.layers = {}
+        parts = ["<details open><summary>Legend</summary>"]
+        for k, (title, entries) in enumerate(sections):
             if not entries:
                 continue
-            parts.append(f"<b>{esc(title)}</b>")
-            for color, text, shape in entries:
-                if shape == "icon":
-                    parts.append(f'<div class="rn-icon">{text}</div>')
-                    continue
-                cls = "rn-swatch rn-square" if shape == "square" else "rn-swatch"
-                parts.append(
-                    f'<div><span class="{cls}" style="background:{esc(color)}"></span>{text}</div>'
-                )
+            key = f"s{k}"
+            if title in layers:
+                self.layers[key] = layers[title]
+            parts.append(f'<div data-rn-section="{key}"><b>{esc(title)}</b>')
+            parts.extend(swatch(color, text, shape) for color, text, shape in entries)
+            parts.append("</div>")
+        parts.append("</details>")
         self.body = "".join(parts)
 
 
 def add_css(m: folium.Map) -> None:
-    """Add the popup and legend stylesheet to the map's page (once)."""
-    root = m.get_root()
-    if "relaynet_css" not in root.header._children:
-        root.header.add_child(folium.Element(CSS), name="relaynet_css")
+    """Kept for callers of the earlier API: the stylesheet now comes with every
+    :class:`~relaynet.maps._page.RelayMap` (nothing to do for one)."""
+    from ._page import CSS, add_element
+
+    add_element(m, f"<style>{CSS}</style>", "relaynet_css")

@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from ..errors import ParameterError
-from ..schema import CRS
-from . import _html
-from ._layers import CircleLayer, GeoLayer
+from ..io.schema import CRS
+from . import _html, labels
+from . import areas as areas_mod
+from ._layers import DotsLayer, GeoLayer, MarkerLayer, deltas, e5, encode_shapes, spatial_order
+from ._page import RelayMap
 from .points import _as_points, base_map, legend_sections, point_layers, view_bounds
 
 log = logging.getLogger(__name__)
 
 _DEMAND_STYLES = [
-    {"color": _html.COVERED, "weight": 1, "fillColor": _html.COVERED, "fillOpacity": 0.45},
-    {"color": _html.UNCOVERED, "weight": 1, "fillColor": _html.UNCOVERED, "fillOpacity": 0.6},
+    {
+        "color": _html.COVERED,
+        "weight": 1,
+        "opacity": 0.8,
+        "fillColor": _html.COVERED,
+        "fillOpacity": 0.35,
+    },
+    {
+        "color": "#7f0000",
+        "weight": 1,
+        "opacity": 0.9,
+        "fillColor": _html.UNCOVERED,
+        "fillOpacity": 0.8,
+    },
 ]
 _GAP_STYLE = {"color": _html.GAP, "weight": 2, "fillColor": _html.GAP, "fillOpacity": 0.25}
 _RADIUS_STYLE = {
     "color": _html.RADIUS,
-    "weight": 1,
+    "weight": 0.6,
+    "opacity": 0.35,
     "fillColor": _html.RADIUS,
-    "fillOpacity": 0.06,
-    "interactive": False,
+    "fillOpacity": 0.12,
 }
 _ISO_COLORS = ("#1b9e77", "#7570b3", "#d95f02", "#e7298a", "#66a61e")
 
@@ -61,94 +73,166 @@ def radius_px(weight: np.ndarray, *, smallest: float = 2.0, largest: float = 16.
     return np.round(smallest + (largest - smallest) * np.sqrt(np.minimum(weight / cap, 1.0)), 1)
 
 
-def _demand_layers(access: pd.DataFrame) -> tuple[CircleLayer, CircleLayer]:
+def _demand_layers(access: pd.DataFrame, by: str | None) -> tuple[DotsLayer, DotsLayer]:
     weight = access["weight"].to_numpy(float)
-    radius = radius_px(weight)
+    finite = np.nan_to_num(weight, nan=0.0).clip(min=0)
+    cap = float(np.quantile(finite, 0.99)) if len(finite) else 1.0
     covered = access["covered"].to_numpy(bool)
     names = (access["name"] if "name" in access.columns else access["demand_id"]).map(_html.esc)
-    area = (
-        access["area_name"].map(_html.esc)
-        if "area_name" in access.columns
-        else pd.Series([""] * len(access), index=access.index)
-    )
+    area_col = "area_name" if "area_name" in access.columns else by
+    if area_col is not None and area_col in access.columns:
+        area_codes, area_values = pd.factorize(access[area_col].astype(object).fillna(""))
+        areas = [_html.esc(v) for v in area_values]
+    else:
+        area_codes, areas = np.zeros(len(access), np.int64), [""]
     distance = access["distance_m"].to_numpy(float)
+    tenths = np.where(np.isfinite(distance), np.round(np.nan_to_num(distance) / 100), -1)
     nearest = access["point_id"].astype(object).where(access["point_id"].notna(), "")
-    tips = []
-    for name, where, w, d, p, c in zip(
-        names, area, weight, distance, nearest.map(_html.esc), covered, strict=True
-    ):
-        place = f"{name} ({where})" if where else name
-        reach = f"{d / 1000:.1f} km to nearest point {p}" if np.isfinite(d) else "no point"
-        status = "covered" if c else "NOT covered"
-        tips.append(f"{place} · {_html.format_number(w)} people · {reach} · {status}")
-    lat = np.round(access["lat"].to_numpy(float), 5)
-    lon = np.round(access["lon"].to_numpy(float), 5)
+    lat = e5(access["lat"].to_numpy(float))
+    lon = e5(access["lon"].to_numpy(float))
+    names = names.to_numpy(object)
+    nearest = nearest.map(_html.esc).to_numpy(object)
     layers = []
-    for flag, label in ((True, "Covered demand"), (False, "Uncovered demand")):
+    below = None
+    lat_a, lon_a = np.asarray(lat, np.int64), np.asarray(lon, np.int64)
+    for flag, label, style, pane in (
+        (True, "Covered places", _DEMAND_STYLES[0], "rn-covered"),
+        (False, "Uncovered places", _DEMAND_STYLES[1], "rn-uncovered"),
+    ):
         idx = np.flatnonzero(covered == flag)
-        # large circles first so small ones stay clickable on top
-        idx = idx[np.argsort(-radius[idx], kind="stable")]
-        rows = [
-            [float(lat[i]), float(lon[i]), 0 if flag else 1, float(radius[i]), tips[i]] for i in idx
-        ]
-        people = _html.format_number(float(weight[idx].sum()))
-        # tens of thousands of covered places bury the map: shown on demand only
-        show = not flag or len(access) <= 5000
-        layers.append(CircleLayer(rows, _DEMAND_STYLES, f"{label} ({people} people)", show=show))
+        # spatial order (short steps between neighbours); the browser draws large first
+        idx = idx[spatial_order(lat_a[idx], lon_a[idx])]
+        columns = {
+            "lat": deltas(lat_a[idx]),
+            "lon": deltas(lon_a[idx]),
+            "w": [round(float(finite[i])) for i in idx],
+            "n": [names[i] for i in idx],
+            "a": [int(area_codes[i]) for i in idx],
+            "d": [int(tenths[i]) for i in idx],
+        }
+        if not flag:
+            columns["p"] = [nearest[i] for i in idx]
+        people = _html.format_number(float(finite[idx].sum()))
+        layer = DotsLayer(
+            columns,
+            style,
+            f"{label} ({_html.format_number(len(idx))}, {people} people)",
+            pane=pane,
+            areas=areas,
+            status="covered" if flag else "<b>not covered</b>",
+            cap=cap,
+            below=below,
+            show=True,
+        )
+        layers.append(layer)
+        below = layer
     return layers[0], layers[1]
 
 
-def _geojson_geometries(geometries) -> list[dict]:
-    """GeoJSON geometry dicts, coordinates snapped to 1e-5 degrees (about 1 m)."""
-    geoms = shapely.set_precision(np.asarray(geometries, dtype=object), 1e-5)
-    return [json.loads(text) for text in shapely.to_geojson(geoms)]
+_GAP_FIELDS = [
+    "Uncovered people",
+    "Places",
+    "Largest places",
+    "Areas",
+    "Rural share",
+    "Nearest point",
+]
 
 
 def _gap_layer(gaps: gpd.GeoDataFrame) -> GeoLayer:
     gaps = gaps.to_crs(CRS) if gaps.crs is not None and gaps.crs != CRS else gaps
     features = []
-    geometries = _geojson_geometries(gaps.geometry.to_numpy())
+    geometries = encode_shapes(gaps.geometry.to_numpy(), tolerance=2e-3)
     for geometry, row in zip(geometries, gaps.to_dict("records"), strict=True):
-        d = row.get("nearest_point_m")
-        far = f"{float(d) / 1000:.1f} km" if d is not None and np.isfinite(d) else "none"
-        popup = (
-            '<div class="rn-popup">'
-            f"<h4>Gap zone {_html.esc(row.get('gap_id'))} (rank {_html.esc(row.get('rank'))})</h4>"
-            "<table>"
-            f"<tr><th>Uncovered people</th><td>{_html.format_number(row.get('uncovered_weight'))}"
-            "</td></tr>"
-            f"<tr><th>Places</th><td>{_html.esc(row.get('n_places'))}</td></tr>"
-            f"<tr><th>Largest places</th><td>{_html.esc(row.get('places'))}</td></tr>"
-            f"<tr><th>Areas</th><td>{_html.esc(row.get('areas'))}</td></tr>"
-            f"<tr><th>Rural share</th><td>{_pct(row.get('rural_share'))}</td></tr>"
-            f"<tr><th>Nearest point</th><td>{_html.esc(row.get('nearest_point_id'))} "
-            f"({far})</td></tr></table></div>"
-        )
-        tip = (
-            f"Gap {_html.esc(row.get('rank'))}: "
-            f"{_html.format_number(row.get('uncovered_weight'))} uncovered people"
-        )
+        values = [
+            _html.format_number(row.get("uncovered_weight")),
+            _html.esc(row.get("n_places")),
+            _html.esc(row.get("places")),
+            _html.esc(str(row.get("areas") or "").replace(";", ", ")),
+            _html.esc(labels.percent(row.get("rural_share"), 0)),
+            f"{_html.esc(row.get('nearest_point_id'))} "
+            f"({_html.esc(labels.km(row.get('nearest_point_m')))})",
+        ]
+        title = f"Gap zone {_html.esc(row.get('rank'))}"
         features.append(
-            {"type": "Feature", "geometry": geometry, "properties": {"s": 0, "p": popup, "t": tip}}
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {"s": 0, "h": title, "v": values},
+            }
         )
     total = _html.format_number(float(pd.to_numeric(gaps["uncovered_weight"]).sum()))
-    return GeoLayer(features, [_GAP_STYLE], f"Gap zones ({len(gaps)}, {total} people)")
+    return GeoLayer(
+        features,
+        [_GAP_STYLE],
+        f"Gap zones ({_html.format_number(len(gaps))}, {total} people)",
+        pane="rn-shapes",
+        fields=_GAP_FIELDS,
+        tip_field=0,
+    )
 
 
-def _pct(value) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return ""
-    return f"{100 * number:.0f} %" if np.isfinite(number) else ""
+def _area_layers(shapes: gpd.GeoDataFrame, kind: str) -> list[GeoLayer]:
+    """Outlines (shown), share covered and people not covered (choropleths, off)."""
+    geometries = encode_shapes(shapes.geometry.to_numpy(), tolerance=areas_mod.SIMPLIFY_DEG)
+    outline = GeoLayer(
+        [{"type": "Feature", "geometry": g, "properties": {"s": 0}} for g in geometries],
+        [{"color": _html.AREA_OUTLINE, "weight": 1, "opacity": 0.7, "fill": False}],
+        f"{_html.esc(kind)} outlines",
+        pane="rn-shapes",
+        interactive=False,
+    )
+    share_class = areas_mod.classify(shapes["share_covered"], areas_mod.SHARE_CLASSES)
+    people_class = areas_mod.classify(shapes["uncovered_weight"], areas_mod.UNCOVERED_CLASSES)
+    fields = ["People", "Covered", "Not covered"]
+    share_props, people_props = [], []
+    for k, row in enumerate(shapes.to_dict("records")):
+        title = f"{_html.esc(row.get('area_name'))} ({_html.esc(row.get('area_id'))})"
+        values = [
+            _html.format_number(row.get("weight")),
+            _html.esc(labels.percent(row.get("share_covered"))),
+            f"{_html.format_number(row.get('uncovered_weight'))} people",
+        ]
+        tip_share = f"{title}: {values[1]} covered"
+        tip_people = f"{title}: {values[2]} not covered"
+        share_props.append({"s": int(share_class[k]), "h": title, "v": values, "t": tip_share})
+        people_props.append({"s": int(people_class[k]), "h": title, "v": values, "t": tip_people})
+
+    def styles(classes) -> list[dict]:
+        return [
+            {"color": "#555", "weight": 0.5, "fillColor": color, "fillOpacity": 0.65}
+            for _, color, _ in classes
+        ] + [{"color": "#555", "weight": 0.5, "fillColor": "#ccc", "fillOpacity": 0.3}]
+
+    share = GeoLayer(
+        None,
+        styles(areas_mod.SHARE_CLASSES),
+        f"Share covered by {_html.esc(kind.lower())}",
+        pane="rn-shapes",
+        fields=fields,
+        source=outline,
+        properties=share_props,
+        show=False,
+    )
+    people = GeoLayer(
+        None,
+        styles(areas_mod.UNCOVERED_CLASSES),
+        f"People not covered by {_html.esc(kind.lower())}",
+        pane="rn-shapes",
+        fields=fields,
+        source=outline,
+        properties=people_props,
+        show=False,
+    )
+    return [outline, share, people]
 
 
-def _solution_layer(solution) -> folium.FeatureGroup:
+def _solution_layer(solution) -> MarkerLayer:
     sites = getattr(solution, "sites", None)
     if not isinstance(sites, gpd.GeoDataFrame):
         raise ParameterError("solution: expected the result of relaynet.optimize.solve")
     sites = sites.to_crs(CRS) if sites.crs is not None and sites.crs != CRS else sites
-    group = folium.FeatureGroup(name=f"Proposed sites ({len(sites)})", show=True)
+    rows = []
     for row in sites.to_dict("records"):
         gain = row.get("new_weight")
         popup = (
@@ -163,31 +247,24 @@ def _solution_layer(solution) -> folium.FeatureGroup:
             f"<tr><th>Model</th><td>{_html.esc(getattr(solution, 'model', ''))}</td></tr>"
             "</table></div>"
         )
+        tip = f"Proposed {_html.esc(row.get('point_id'))}: +{_html.format_number(gain)} people"
         geom = row["geometry"]
-        folium.Marker(
-            [geom.y, geom.x],
-            popup=folium.Popup(popup, max_width=340),
-            tooltip=folium.Tooltip(
-                f"Proposed {_html.esc(row.get('point_id'))}: +{_html.format_number(gain)} people"
-            ),
-            icon=folium.Icon(color="darkpurple", icon="star", prefix="fa"),
-        ).add_to(group)
-    return group
+        title = str(row.get("name") or row.get("point_id") or "")
+        rows.append([e5([geom.y])[0], e5([geom.x])[0], title, popup, tip])
+    return MarkerLayer(rows, _html.PROPOSED, "star", f"Proposed sites ({len(sites)})")
 
 
-def _radius_layer(points: gpd.GeoDataFrame, radius_m: float, show: bool) -> GeoLayer:
-    lat = np.round(points.geometry.y.to_numpy(float), 5)
-    lon = np.round(points.geometry.x.to_numpy(float), 5)
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
-            "properties": {"s": 0, "m": float(radius_m)},
-        }
-        for x, y in zip(lon, lat, strict=True)
-    ]
+def _radius_layer(sources: list, radius_m: float, show: bool) -> DotsLayer:
     name = f"Service radius {radius_m / 1000:g} km"
-    return GeoLayer(features, [_RADIUS_STYLE], name, show=show)
+    return DotsLayer(
+        {},
+        _RADIUS_STYLE,
+        name,
+        pane="rn-radius",
+        metres=float(radius_m),
+        sources=sources,
+        show=show,
+    )
 
 
 def _isochrone_layer(isochrones: gpd.GeoDataFrame) -> GeoLayer:
@@ -199,11 +276,11 @@ def _isochrone_layer(isochrones: gpd.GeoDataFrame) -> GeoLayer:
         for c in (_ISO_COLORS[k % len(_ISO_COLORS)] for k in range(len(levels)))
     ]
     features = []
-    geometries = _geojson_geometries(iso.geometry.to_numpy())
+    geometries = encode_shapes(iso.geometry.to_numpy())
     for k, row in enumerate(iso.to_dict("records")):
         level = levels.index(minutes.iloc[k]) if minutes is not None else 0
-        text = " ".join(
-            f"{_html.esc(key)}={_html.esc(value)}"
+        text = " · ".join(
+            f"{_html.esc(key)}: {_html.esc(value)}"
             for key, value in row.items()
             if key != "geometry"
         )
@@ -212,7 +289,7 @@ def _isochrone_layer(isochrones: gpd.GeoDataFrame) -> GeoLayer:
         )
     # largest areas first so smaller ones stay on top
     features.sort(key=lambda f: -f["properties"]["s"])
-    return GeoLayer(features, styles, f"Isochrones ({len(iso)})")
+    return GeoLayer(features, styles, f"Isochrones ({len(iso)})", pane="rn-shapes")
 
 
 def coverage_map(
@@ -227,81 +304,130 @@ def coverage_map(
     when=None,
     tiles: str | None = "OpenStreetMap",
     country: str | None = "FR",
-) -> folium.Map:
-    """Map of an assessment: demand covered or not, gaps, proposed sites, service areas.
+    areas: gpd.GeoDataFrame | bool | None = None,
+    tz: str | None = None,
+    offline: bool = False,
+) -> RelayMap:
+    """Map of an assessment: demand covered or not, gaps, areas, proposed sites.
 
     Parameters
     ----------
     assessment
         Result of :func:`relaynet.coverage.assess` (its ``access`` table is drawn: one
         circle per demand place, area proportional to ``weight``, green when covered,
-        red when not).
+        red when not, the uncovered ones on top).
     points
-        Relay points to show as markers (one clustered layer per network).
+        Relay points to show as pins (one clustered layer per network).
     gaps
         Gap zones from :func:`relaynet.coverage.find_gaps`: polygons with their uncovered
-        population.
+        population, drawn above the covered places.
     solution
-        A :class:`relaynet.optimize.Solution`: proposed sites as star markers with their
+        A :class:`relaynet.optimize.Solution`: proposed sites as star pins with their
         coverage gain (``new_weight``, people newly covered).
     isochrones
         Polygons from :meth:`relaynet.network.RoadNetwork.isochrones` (``minutes``
         column), one colour per time.
     radius
-        Draw the standard's distance (metres) around every point in ``points``; ``None``
-        (default) adds the layer switched off above 3 000 points, on otherwise.
+        Layer of the standard's distance (metres) around every point in ``points``, one
+        shaded union; ``None`` (default) or ``False``: in the layer control, switched off;
+        ``True``: switched on.
     window
         Name of a time window of the assessment to draw instead of the base coverage.
     when
-        Datetime of the open/closed status in point popups (default: now).
+        Datetime of the open/closed status in point popups (default: now, in the points'
+        time zone).
     tiles
         Folium tiles; ``None`` for no background.
+    country
+        Country for public holidays in the opening hours.
+    areas
+        Area polygons with an ``area_id`` column (values of the assessment's ``by``):
+        outlines, and choropleths of the share covered and of the people not covered
+        (switched off). ``None`` (default): the bundled départements when the areas are
+        département codes; ``False``: none.
+    tz
+        Time zone of the points' opening hours (default: a ``tz`` column, else
+        ``points.attrs["tz"]``, else Europe/Paris).
+    offline
+        Inline Leaflet and the other JavaScript/CSS when the map is shown in Jupyter or
+        saved with ``m.save`` (works without internet; tiles still need a server).
 
     Returns
     -------
-    folium.Map
-        Layers for covered and uncovered demand, each network, gaps, proposed sites,
-        radius circles or isochrones, in a layer control; a legend; fitted to the demand.
+    RelayMap
+        A :class:`folium.Map` with every layer in the layer control, a legend above a
+        metric scale bar, fitted to the demand.
     """
     access = _assessment_access(assessment, window)
     lat = access["lat"].to_numpy(float)
     lon = access["lon"].to_numpy(float)
     ok = np.isfinite(lat) & np.isfinite(lon)
-    m = base_map(view_bounds(lon, lat), tiles)
-    covered_layer, uncovered_layer = _demand_layers(access.loc[ok])
-    covered_layer.add_to(m)
-    uncovered_layer.add_to(m)
-    legend = [
-        (
-            "Demand (circle area ∝ people)",
-            [(_html.COVERED, "Covered", "circle"), (_html.UNCOVERED, "Not covered", "circle")],
+    by = getattr(assessment, "by", None)
+    m = base_map(view_bounds(lon, lat), tiles, offline=offline)
+    legend: list = []
+    follow: dict = {}
+    shapes = None
+    if areas is not False and by is not None and by in access.columns:
+        shapes = areas_mod.area_shapes(access, by, None if areas is None else areas)
+    if shapes is not None and len(shapes):
+        kind = "Départements" if areas is None else "Areas"
+        outline, share, people = _area_layers(shapes, kind)
+        for layer in (outline, share, people):
+            layer.add_to(m)
+        legend.append(("Areas", [(_html.AREA_OUTLINE, f"{kind} outlines", "line")]))
+        title = f"Share covered by {kind.lower()}"
+        legend.append((title, [(c, _html.esc(t), "square") for _, c, t in areas_mod.SHARE_CLASSES]))
+        follow[title] = share
+        title = f"People not covered by {kind.lower()}"
+        legend.append(
+            (title, [(c, _html.esc(t), "square") for _, c, t in areas_mod.UNCOVERED_CLASSES])
         )
-    ]
+        follow[title] = people
     standard = getattr(assessment, "standard", None)
+    distance = getattr(standard, "distance_m", None)
+    point_group: list = []
+    colors: dict = {}
     if points is not None:
         points = _as_points(points)
-        distance = getattr(standard, "distance_m", None)
-        if distance is not None and radius is not False and len(points):
-            show = bool(radius) if radius is not None else len(points) <= 3000
-            _radius_layer(points, float(distance), show).add_to(m)
-            legend.append(
-                ("Service area", [(_html.RADIUS, f"{distance / 1000:g} km radius", "circle")])
-            )
-        layers, colors = point_layers(points, when=when, country=country)
-        for layer in layers:
-            layer.add_to(m)
-        legend.extend(legend_sections(points, colors))
+        point_group, colors = point_layers(points, when=when, country=country, tz=tz)
+    covered_layer, uncovered_layer = _demand_layers(access.loc[ok], by)
+    covered_layer.add_to(m)
+    demand_title = "Places (circle area ∝ people)"
+    legend.insert(
+        0,
+        (
+            demand_title,
+            [
+                (_html.UNCOVERED, "Not covered", "circle"),
+                (_html.COVERED, "Covered", "circle"),
+            ],
+        ),
+    )
     if isochrones is not None and len(isochrones):
         _isochrone_layer(isochrones).add_to(m)
         legend.append(("Isochrones", [(_ISO_COLORS[0], "drive time areas", "square")]))
     if gaps is not None and len(gaps):
-        _gap_layer(gaps).add_to(m)
-        legend.append(("Gap zones", [(_html.GAP, "Uncovered zone", "square")]))
+        gap_layer = _gap_layer(gaps)
+        gap_layer.add_to(m)
+        legend.insert(1, ("Gap zones", [(_html.GAP, "Zone of uncovered places", "square")]))
+        follow["Gap zones"] = gap_layer
+    uncovered_layer.add_to(m)
+    for layer in point_group:
+        layer.add_to(m)
+    if point_group and distance is not None:
+        # after the points: it draws their coordinates (its pane keeps it underneath)
+        radius_layer = _radius_layer(point_group, float(distance), bool(radius))
+        radius_layer.add_to(m)
+        title = "Service area"
+        legend.append((title, [(_html.RADIUS, f"{distance / 1000:g} km radius", "ring")]))
+        follow[title] = radius_layer
+    if point_group:
+        legend.extend(legend_sections(points, colors))
     if solution is not None:
-        _solution_layer(solution).add_to(m)
-        legend.append(
-            ("Proposed sites", [(_html.AWESOME_HEX["darkpurple"], "New site (star)", "circle")])
-        )
-    m.add_child(_html.Legend(legend))
+        sites = _solution_layer(solution)
+        sites.add_to(m)
+        legend.insert(1, ("Proposed sites", [(_html.PROPOSED, "New site", "pin:star")]))
+        follow["Proposed sites"] = sites
+    m.add_child(_html.Legend(legend, follow))
     folium.LayerControl(collapsed=False).add_to(m)
     return m

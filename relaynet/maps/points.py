@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import zoneinfo
 
 import folium
 import geopandas as gpd
@@ -12,9 +12,10 @@ import pandas as pd
 
 from .. import hours
 from ..errors import ParameterError
-from ..schema import CRS
-from . import _html
-from ._layers import PointClusterLayer
+from ..io.schema import CRS
+from . import _html, labels
+from ._layers import PointClusterLayer, deltas, e5, spatial_order
+from ._page import RelayMap
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,33 @@ def _as_points(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return points
 
 
-def _when(when) -> pd.Timestamp:
+def resolve_tz(points: pd.DataFrame, tz: str | None) -> np.ndarray:
+    """Time zone of each point: ``tz`` when given, else a ``tz`` column, else
+    ``points.attrs["tz"]``, else :data:`relaynet.hours.DEFAULT_TZ` (Europe/Paris)."""
+    n = len(points)
+    if tz is None and "tz" in points.columns:
+        zones = points["tz"].astype(object).where(points["tz"].notna(), None)
+        fallback = points.attrs.get("tz") or hours.DEFAULT_TZ
+        return np.asarray([z if z else fallback for z in zones], dtype=object)
+    zone = tz or points.attrs.get("tz") or hours.DEFAULT_TZ
+    try:
+        zoneinfo.ZoneInfo(str(zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ParameterError(
+            f"tz={zone!r}: unknown time zone (expected e.g. 'Europe/Paris')"
+        ) from None
+    return np.full(n, str(zone), dtype=object)
+
+
+def local_time(when, tz: str) -> pd.Timestamp:
+    """``when`` as wall-clock time in ``tz`` (naive, to the minute); ``None`` means now.
+
+    A naive ``when`` is already a wall-clock time of the points; an aware one (or now) is
+    converted to ``tz``.
+    """
     if when is None:
-        return pd.Timestamp(dt.datetime.now().replace(second=0, microsecond=0))
-    return pd.Timestamp(hours.to_local(when)[0])
+        return pd.Timestamp.now(tz=tz).tz_localize(None).floor("min")
+    return pd.Timestamp(hours.to_local(when, tz)[0])
 
 
 def point_layers(
@@ -58,28 +82,37 @@ def point_layers(
     when=None,
     cluster: bool | None = None,
     country: str | None = "FR",
+    tz: str | None = None,
 ) -> tuple[list[PointClusterLayer], dict[str, str]]:
-    """One marker layer per network, and the marker colour of each network.
+    """One marker layer per network, and the pin colour of each network.
 
     Parameters
     ----------
     points
         Relay points in the canonical schema (EPSG:4326).
     when
-        Local datetime of the open/closed status in the popups (default: now); the
-        popups show the hours of the Monday–Sunday week containing it.
+        Datetime of the open/closed status in the popups (default: now). Naive: wall-clock
+        time of the points; timezone-aware: converted to the points' time zone. The popups
+        show the hours of the Monday–Sunday week containing it.
     cluster
         Cluster the markers; ``None`` (default) clusters when there are more than 50 points.
     country
         Country code for public holidays in the opening hours.
+    tz
+        Time zone of the points' opening hours (default: a ``tz`` column, else
+        ``points.attrs["tz"]``, else Europe/Paris).
 
     Returns
     -------
     (layers, colors)
-        The layers (not yet added to a map) and ``{network: awesome-markers colour}``.
+        The layers (not yet added to a map) and ``{network: pin colour (hex)}``.
     """
     points = _as_points(points)
-    stamp = _when(when)
+    zones = resolve_tz(points, tz)
+    zone_names = sorted(set(zones.tolist())) or [hours.DEFAULT_TZ]
+    zone_index = pd.Index(zone_names).get_indexer(zones)
+    stamps = [local_time(when, z) for z in zone_names]
+    stamp = stamps[int(np.bincount(zone_index, minlength=len(zone_names)).argmax())]
     n = len(points)
     if cluster is None:
         cluster = n > 50
@@ -89,35 +122,47 @@ def point_layers(
     table["network"] = table["network"].astype(object).where(table["network"].notna(), "")
     table["network"] = table["network"].astype(str)
 
+    monday = pd.Timestamp(hours.week_start_of(stamp))
+    dates = [monday + pd.Timedelta(days=k) for k in range(7)]
     if "opening_hours" in points.columns:
-        sched = hours.Schedules(points, country=country)
+        sched = hours.Schedules(points, country=country, tz=zone_names[0])
         codes = sched.codes_
         known = sched.known
-        open_now = hours.is_open(sched, stamp.to_pydatetime())
-        monday = pd.Timestamp(hours.week_start_of(stamp))
-        dates = [monday + pd.Timedelta(days=k) for k in range(7)]
+        open_now = np.zeros(n, bool)
+        for k, moment in enumerate(stamps):
+            here = zone_index == k
+            open_now[here] = np.asarray(hours.is_open(sched, moment.to_pydatetime()))[here]
         per_day = [np.asarray(hours.hours_on(sched, d), dtype=object) for d in dates]
     else:
         codes = np.full(n, -1, dtype=np.int64)
         known = np.zeros(n, bool)
         open_now = np.zeros(n, bool)
-        monday = pd.Timestamp(hours.week_start_of(stamp))
-        dates = [monday + pd.Timedelta(days=k) for k in range(7)]
         per_day = [np.full(n, "unknown", dtype=object) for _ in dates]
     source = (
         points["hours_source"].astype(object).where(points["hours_source"].notna(), "")
         if "hours_source" in points.columns
         else pd.Series([""] * n)
     ).to_numpy(object)
-    # one hours table per (schedule, source) pair, not one per point
-    keys = pd.Series(codes.astype(str)) + "\x00" + pd.Series(source).astype(str)
-    hours_index, uniques = pd.factorize(keys)
+    state = np.where(~known, 2, np.where(open_now, 0, 1))
+    status_index = zone_index * 3 + state
+    status_html = [
+        line
+        for moment, zone in zip(stamps, zone_names, strict=True)
+        for line in _html.status_lines(moment, zone)
+    ]
+    # one hours row per (schedule, source, status) triple, not one per point
+    keys = (
+        pd.Series(codes.astype(str))
+        + "\x00"
+        + pd.Series(source).astype(str)
+        + "\x00"
+        + pd.Series(status_index.astype(str))
+    )
+    hours_index, _ = pd.factorize(keys)
     first = pd.Series(np.arange(n)).groupby(hours_index).first().to_numpy()
-    status_index = np.where(~known, 2, np.where(open_now, 0, 1))
-    status_html = _html.status_lines(stamp)
 
-    lat = np.round(points.geometry.y.to_numpy(float), 6)
-    lon = np.round(points.geometry.x.to_numpy(float), 6)
+    lat = e5(points.geometry.y.to_numpy(float))
+    lon = e5(points.geometry.x.to_numpy(float))
     texts: list[str] = []
     text_index: dict[str, int] = {}
 
@@ -131,7 +176,7 @@ def point_layers(
             out[i] = text_index[value]
         return out
 
-    kind_t = shared([_html.label(k) for k in table["kind"]])
+    kind_t = shared([_html.esc(labels.kind_name(k)) if k else "unknown" for k in table["kind"]])
     services_t = shared(
         [
             _html.esc(str(s).replace(";", ", ")) if isinstance(s, str) and s else "unknown"
@@ -144,15 +189,23 @@ def point_layers(
             for w, c in zip(table["max_weight_kg"], table["max_length_cm"], strict=True)
         ]
     )
+    glyphs = [_html.KIND_GLYPHS.get(str(k), _html.UNKNOWN_GLYPH) for k in table["kind"]]
+    profile_keys = pd.Series(
+        [f"{a},{b},{c},{g}" for a, b, c, g in zip(kind_t, services_t, limits_t, glyphs)]
+    )
+    profile_index, _ = pd.factorize(profile_keys)
+    profile_first = pd.Series(np.arange(n)).groupby(profile_index).first().to_numpy()
+    profiles = [
+        [int(kind_t[i]), int(services_t[i]), int(limits_t[i]), glyphs[i]] for i in profile_first
+    ]
     hours_rows = [
         [int(x) for x in shared([_html.day_text(day[i]) for day in per_day])]
-        + [int(shared([_html.esc(source[i])])[0])]
+        + [int(shared([_html.esc(source[i])])[0]), int(status_index[i])]
         for i in first
     ]
     day_labels = [f"{_html.DAY_LABELS[k]} {d.day:02d}/{d.month:02d}" for k, d in enumerate(dates)]
-    icon_t = shared([_html.KIND_ICONS.get(str(k), _html.UNKNOWN_ICON) for k in table["kind"]])
     ids = table["point_id"].map(_html.esc).to_numpy(object)
-    names = table["name"].map(lambda x: "" if _html.esc(x) == "" else str(x)).to_numpy(object)
+    raw_names = table["name"].map(lambda x: "" if _html.esc(x) == "" else str(x)).to_numpy(object)
     names_html = table["name"].map(_html.esc).to_numpy(object)
     addresses = [
         _html.address_html(a, p, c)
@@ -162,30 +215,33 @@ def point_layers(
     networks = sorted(set(network_values))
     colors = _html.network_colors(networks)
     layers = []
+    lat_a, lon_a = np.asarray(lat, np.int64), np.asarray(lon, np.int64)
     for network in networks:
-        rows = [
-            [
-                float(lat[i]),
-                float(lon[i]),
-                ids[i],
-                names[i],
-                names_html[i] or "(no name)",
-                addresses[i],
-                int(kind_t[i]),
-                int(services_t[i]),
-                int(limits_t[i]),
-                int(icon_t[i]),
-                int(hours_index[i]),
-                int(status_index[i]),
-            ]
-            for i in np.flatnonzero(network_values == network)
-        ]
-        name = f"{_html.label(network)} ({len(rows)})"
+        rows = []
+        members = np.flatnonzero(network_values == network)
+        members = members[spatial_order(lat_a[members], lon_a[members])]
+        steps_lat, steps_lon = deltas(lat_a[members]), deltas(lon_a[members])
+        for k, i in enumerate(members):
+            shown = names_html[i] or "(no name)"
+            rows.append(
+                [
+                    steps_lat[k],
+                    steps_lon[k],
+                    ids[i],
+                    shown,
+                    0 if raw_names[i] == shown else raw_names[i],
+                    addresses[i],
+                    int(profile_index[i]),
+                    int(hours_index[i]),
+                ]
+            )
+        name = f"{_html.network_label(network)} ({_html.format_number(len(rows))} points)"
         layers.append(
             PointClusterLayer(
                 rows,
                 texts,
-                _html.label(network),
+                profiles,
+                _html.network_label(network),
                 hours_rows,
                 day_labels,
                 status_html,
@@ -218,34 +274,38 @@ def view_bounds(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, 
     return tuple(float(v) for v in (core if area > 20 * core_area else full))
 
 
-def base_map(bounds: tuple[float, float, float, float] | None, tiles: str | None) -> folium.Map:
-    """An empty map fitted to ``(min_lon, min_lat, max_lon, max_lat)`` (EPSG:4326)."""
-    m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=False)
+def base_map(
+    bounds: tuple[float, float, float, float] | None,
+    tiles: str | None,
+    *,
+    offline: bool = False,
+) -> RelayMap:
+    """An empty map fitted to ``(min_lon, min_lat, max_lon, max_lat)`` (EPSG:4326), with
+    relaynet's panes, metric scale bar and stylesheet."""
+    m = RelayMap(tiles=tiles, offline=offline, prefer_canvas=False)
     if bounds is not None and np.isfinite(bounds).all():
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     else:
         m.location = [46.6, 2.4]
         m.options["zoom"] = 6
-    _html.add_css(m)
     return m
 
 
 def legend_sections(points: gpd.GeoDataFrame, colors: dict[str, str]) -> list:
-    """Legend entries: one colour per network, one icon per kind present."""
+    """Legend entries: one pin colour per network, one glyph per kind present."""
     kinds = sorted(set(points["kind"].dropna().astype(str))) if "kind" in points else []
     return [
         (
-            "Networks",
-            [(_html.AWESOME_HEX.get(c, c), _html.label(k), "circle") for k, c in colors.items()],
+            "Relay points (clusters: number of points)",
+            [(c, _html.network_label(k), "pin:dot") for k, c in colors.items()],
         ),
         (
             "Kinds",
             [
                 (
-                    "",
-                    f'<i class="fa fa-{_html.KIND_ICONS.get(k, _html.UNKNOWN_ICON)}"></i> '
-                    f"{_html.label(k)}",
-                    "icon",
+                    "#666666",
+                    _html.esc(labels.kind_name(k)),
+                    "pin:" + _html.KIND_GLYPHS.get(k, _html.UNKNOWN_GLYPH),
                 )
                 for k in kinds
             ],
@@ -260,8 +320,10 @@ def network_map(
     cluster: bool | None = None,
     tiles: str | None = "OpenStreetMap",
     country: str | None = "FR",
-) -> folium.Map:
-    """Map of relay points: markers coloured by network, icon by kind, clustered.
+    tz: str | None = None,
+    offline: bool = False,
+) -> RelayMap:
+    """Map of relay points: pins coloured by network, glyph by kind, clustered.
 
     Parameters
     ----------
@@ -269,8 +331,9 @@ def network_map(
         Relay points in the canonical schema (EPSG:4326), as from
         :func:`relaynet.load_points`.
     when
-        Local datetime of the open/closed status in each popup (default: now). Popups lay
-        out the opening hours day by day for the Monday–Sunday week containing it.
+        Datetime of the open/closed status in each popup (default: now, in the points'
+        time zone). Popups lay out the opening hours day by day for the Monday–Sunday
+        week containing it.
     cluster
         Cluster markers; ``None`` (default) clusters above 50 points. Clustering keeps tens
         of thousands of points smooth.
@@ -278,17 +341,27 @@ def network_map(
         Folium tiles name or URL template; ``None`` for no background.
     country
         Country for public holidays in the opening hours.
+    tz
+        Time zone of the opening hours (default: a ``tz`` column, else
+        ``points.attrs["tz"]``, else Europe/Paris).
+    offline
+        Inline Leaflet and the other JavaScript/CSS when the map is shown in Jupyter or
+        saved with ``m.save`` (works without internet; tiles still need a server).
 
     Returns
     -------
-    folium.Map
-        One layer per network in the layer control, a legend, fitted to the points.
-        ``.save(path)`` writes one HTML file (see :func:`relaynet.maps.save_map` for an
-        atomic, optionally offline, write).
+    RelayMap
+        A :class:`folium.Map`: one layer per network in the layer control, a legend above
+        a metric scale bar, fitted to the points. ``.save(path)`` writes one HTML file
+        (see :func:`relaynet.maps.save_map` for an atomic write).
     """
     points = _as_points(points)
-    layers, colors = point_layers(points, when=when, cluster=cluster, country=country)
-    m = base_map(view_bounds(points.geometry.x.to_numpy(), points.geometry.y.to_numpy()), tiles)
+    layers, colors = point_layers(points, when=when, cluster=cluster, country=country, tz=tz)
+    m = base_map(
+        view_bounds(points.geometry.x.to_numpy(), points.geometry.y.to_numpy()),
+        tiles,
+        offline=offline,
+    )
     for layer in layers:
         layer.add_to(m)
     m.add_child(_html.Legend(legend_sections(points, colors)))

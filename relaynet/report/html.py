@@ -1,18 +1,24 @@
-"""``index.html`` of a report: KPIs, tables, inline SVG charts and the embedded map.
+"""``index.html`` of a report: KPIs, charts, tables and the embedded map.
 
 Tables go through ``DataFrame.to_html(escape=True)`` and every other value through
 ``html.escape``: a name from a data file can never inject markup. The page has no script.
+Charts are inline SVG (matplotlib, :mod:`relaynet.report.charts`), so the folder stays
+self-contained. Everything a person reads is in words and units (:mod:`relaynet.maps.labels`):
+column headers, window and network names, %, percentage points, km; the machine names stay
+in the CSV and JSON files. A print stylesheet lays the page out on A4 without the map.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
 
-from ..schema import DENSITY_CLASSES
+from ..maps import labels
+from ..io.schema import DENSITY_CLASSES
 from . import charts
 
 _CSS = """
@@ -33,6 +39,21 @@ table.data td:first-child,table.data th:first-child{text-align:left}
 .fail{color:#b42318;font-weight:600}.pass{color:#1a7f37}
 iframe.map{width:100%;height:620px;border:1px solid #ccc;border-radius:8px;background:#fff}
 .note{color:#52606d;font-size:13px;max-width:900px}
+.charts svg{max-width:100%;height:auto}
+.print-only{display:none}
+@media print{
+ @page{size:A4;margin:14mm 12mm}
+ body{background:#fff;font-size:10.5pt}
+ main{max-width:none;padding:0}
+ .kpi,.charts figure{box-shadow:none;border:1px solid #ccc}
+ .charts figure,table.data tr,.kpi{break-inside:avoid}
+ table.data thead{display:table-header-group}
+ .scroll{max-height:none;overflow:visible;display:block}
+ h2{break-after:avoid}
+ iframe.map,.screen-only{display:none}
+ .print-only{display:block}
+ a{color:inherit;text-decoration:none}
+}
 """
 
 
@@ -69,19 +90,75 @@ def _km(value) -> str:
     return "—" if not np.isfinite(number) else f"{number / 1000:.1f} km"
 
 
-def table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int | None = None) -> str:
-    """An escaped HTML table; ``formats`` maps columns to value → text functions."""
+def table(
+    frame: pd.DataFrame,
+    formats: dict | None = None,
+    max_rows: int | None = None,
+    headers: dict | None = None,
+) -> str:
+    """An escaped HTML table; ``formats`` maps columns to value → text functions and
+    ``headers`` columns to the words shown above them."""
     frame = frame.head(max_rows) if max_rows else frame
     shown = frame.copy()
     for column, fmt in (formats or {}).items():
         if column in shown.columns:
             shown[column] = shown[column].map(fmt)
+    if headers:
+        shown = shown.rename(columns=headers)
     return shown.to_html(index=False, escape=True, classes="data", border=0, na_rep="—")
 
 
 def _kpi(value: str, label: str) -> str:
     return f'<div class="kpi"><b>{esc(value)}</b><span>{esc(label)}</span></div>'
 
+
+HEADERS = {
+    "density_class": "Density class",
+    "n_places": "Places",
+    "weight": "People",
+    "covered_weight": "People covered",
+    "uncovered_weight": "People not covered",
+    "share_covered": "Share covered",
+    "mean_distance_m": "Mean distance",
+    "p50_distance_m": "Median distance",
+    "p90_distance_m": "90th percentile distance",
+    "backup_share": "Share with two points or more",
+    "window": "Time window",
+    "description": "Meaning",
+    "network": "Network",
+    "n_points": "Points",
+    "marginal_weight": "People only it covers",
+    "marginal_share": "Share only it covers",
+    "area_id": "Code",
+    "area_name": "Name",
+    "passes": "Meets the target",
+    "shortfall": "People missing to the target",
+    "uncovered_places": "Uncovered places",
+    "closing_places": "Places that would close the gap",
+    "rank": "Rank",
+    "gap_id": "Zone",
+    "rural_share": "Rural share",
+    "nearest_point_m": "Nearest point",
+    "nearest_point_id": "Nearest point id",
+    "areas": "Départements",
+    "places": "Largest places",
+    "point_id": "Site",
+    "name": "Name",
+    "status": "Status",
+    "new_weight": "People newly covered",
+    "assigned_weight": "People assigned",
+    "n_demand": "Places in reach",
+    "year": "Year",
+    "published_share": "Published share",
+    "measured_share": "Measured here",
+    "difference": "Difference",
+    "published_departements_compliant": "Départements meeting 90 % (published)",
+    "measured_departements_compliant": "Départements meeting 90 % (measured)",
+    "source": "Source",
+    "reason": "Reason",
+    "rows": "Rows",
+}
+"""Column headers as people read them (the CSV/JSON keep the machine names)."""
 
 _KPI_FORMATS = {
     "weight": _num,
@@ -92,6 +169,7 @@ _KPI_FORMATS = {
     "p50_distance_m": _km,
     "p90_distance_m": _km,
     "backup_share": _pct,
+    "density_class": labels.density_name,
 }
 _KPI_SHOWN = [
     "n_places",
@@ -121,46 +199,119 @@ def _windows_table(assessment) -> pd.DataFrame:
     ordered = [c for c in ("all", *DENSITY_CLASSES) if c in pivot.columns]
     pivot = pivot[["window", "description", *ordered]]
     pivot.columns.name = None
-    return pivot.rename(columns={c: f"covered ({c})" for c in ordered})
+    return pivot.rename(columns={c: f"Covered: {labels.density_name(c).lower()}" for c in ordered})
 
 
-def _charts(assessment) -> list[str]:
+def _figure(fig, title: str, caption: str) -> str:
+    return (
+        f"<figure>{charts.to_svg(fig, title)}"
+        f'<figcaption class="note">{esc(caption)}</figcaption></figure>'
+    )
+
+
+def _charts(assessment, solution=None, shapes=None) -> list[str]:
+    """The report's figures: each one with the sentence it carries."""
     out = []
     density = assessment.by_density
     classes = [c for c in DENSITY_CLASSES if c in density.index]
     out.append(
-        charts.bar_chart(
-            classes,
+        "<figure>"
+        + charts.bar_chart(
+            [labels.density_name(c) for c in classes],
             density.loc[classes, "share_covered"].to_numpy(float),
             title="Population covered by density class",
             maximum=1.0,
             color="#1a9850",
         )
+        + "</figure>"
     )
     access = assessment.access
+    standard_m = getattr(assessment.standard, "distance_m", None)
     out.append(
-        charts.histogram(
-            access["distance_m"].to_numpy(float) / 1000,
-            weights=access["weight"].to_numpy(float),
-            edges=[0, 1, 2, 3, 4, 5, 7.5, 10, 15, 20],
-            title="People by distance to the nearest eligible point",
-            xlabel="km",
-            ylabel="people",
+        _figure(
+            charts.distance_cdf_figure(
+                access["distance_m"].to_numpy(float),
+                access["weight"].to_numpy(float),
+                standard_m,
+            ),
+            "How far people live from a point",
+            "Read a point of the curve as: this share of the population lives within that "
+            "distance of the nearest eligible point (log scale, so the rural tail shows).",
         )
     )
     windows = assessment.windows
     if windows is not None and not windows.empty:
-        overall = windows[windows["group"] == "all"]
         out.append(
-            charts.bar_chart(
-                overall["window"].astype(str).tolist(),
-                overall["share_covered"].to_numpy(float),
-                title="Population covered by time window",
-                maximum=1.0,
-                color="#2b8cbe",
+            _figure(
+                charts.window_density_figure(windows, labels.window_name, labels.density_name),
+                "Who is covered when",
+                "Share of each density class with an eligible point open in each window of "
+                "the reference week; rural places lose coverage first.",
+            )
+        )
+    networks = assessment.networks
+    if networks is not None and len(networks) > 1:
+        out.append(
+            _figure(
+                charts.network_figure(networks, labels.network_name),
+                "What each network contributes",
+                "Blue: population a network covers on its own; orange: population that only "
+                "it covers, which would lose coverage without it.",
+            )
+        )
+    if shapes is not None and len(shapes):
+        from ..maps.areas import SHARE_CLASSES
+
+        out.append(
+            _figure(
+                charts.choropleth_figure(
+                    shapes, SHARE_CLASSES, "share_covered", "Share covered by département"
+                ),
+                "Share covered by département",
+                "Share of each département's population within the standard (the map has "
+                "the same layer, and one of the people not covered).",
+            )
+        )
+    if solution is not None:
+        total = float(access["weight"].sum())
+        out.append(
+            _figure(
+                charts.before_after_figure(
+                    float(solution.covered_weight_before),
+                    float(solution.covered_weight_after),
+                    total,
+                    len(solution.sites),
+                    str(solution.model).upper(),
+                ),
+                "Optimisation before and after",
+                "People covered today and with the proposed sites added.",
             )
         )
     return out
+
+
+def _area_shapes(assessment):
+    """Département outlines with their coverage, when the areas are départements."""
+    from ..maps.areas import area_shapes
+
+    by = getattr(assessment, "by", None)
+    if by is None or by not in assessment.access.columns:
+        return None
+    try:
+        return area_shapes(assessment.access, by)
+    except Exception:  # a missing bundled file must not stop the report
+        return None
+
+
+def _input_name(record: dict) -> str:
+    """What the Method section says about an input: its file name, never a local path."""
+    where = record.get("path")
+    if not where:
+        return "in-memory table"
+    where = str(where)
+    if where.startswith("bundled:"):
+        return f"{where.removeprefix('bundled:')} (bundled with relaynet)"
+    return PurePath(where).name
 
 
 def render_index(
@@ -183,6 +334,7 @@ def render_index(
     standard = assessment.standard.label
     title = title or f"Relay coverage report — {standard}"
     n_fail = int((~compliance["passes"]).sum())
+    shapes = _area_shapes(assessment)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
@@ -200,19 +352,20 @@ def render_index(
             f"{assessment.n_eligible:,}".replace(",", "\u202f"),
             f"eligible points of {assessment.n_points:,}".replace(",", "\u202f"),
         ),
-        _kpi(_km(kpis["p90_distance_m"]), "90th percentile distance"),
-        _kpi(str(len(gaps)), "gap zones"),
+        _kpi(_km(kpis["p90_distance_m"]), "90 % of people live closer than this"),
+        _kpi(_num(len(gaps)), "gap zones"),
         _kpi(f"{n_fail} / {len(compliance)}", f"areas below {_pct(threshold, 0)}"),
         "</section>",
         '<h2>Charts</h2><div class="charts">',
-        *[f"<figure>{svg}</figure>" for svg in _charts(assessment)],
+        *_charts(assessment, solution, shapes),
         "</div>",
         "<h2>Map</h2>",
-        '<p class="note"><a href="map.html" target="_blank">Open the map full screen</a>. '
-        "Circles are demand places (area ∝ people; green covered, red not), purple polygons "
-        "the gap zones"
+        '<p class="note screen-only"><a href="map.html" target="_blank">Open the map full '
+        "screen</a>. Circles are demand places (area ∝ people; green covered, red not, red on "
+        "top), purple polygons the gap zones"
         + (", stars the proposed sites" if solution is not None else "")
-        + ". Layers can be switched in the control at the top right."
+        + "; département outlines and two choropleths (share covered, people not covered) "
+        "are in the layer control at the top right, with the 5 km circles around the points."
         + (
             ""
             if offline
@@ -220,19 +373,23 @@ def render_index(
             "map that works without it)."
         )
         + "</p>",
+        '<p class="note print-only">The interactive map is in map.html next to this page; '
+        "the figure “Share covered by département” above gives its summary on paper.</p>",
         '<iframe class="map" src="map.html" title="Coverage map" loading="lazy"></iframe>',
         *_published_section(published),
         "<h2>Coverage by density class</h2>",
-        table(_by_density(assessment), _KPI_FORMATS | {"n_places": _num}),
+        table(_by_density(assessment), _KPI_FORMATS | {"n_places": _num}, headers=HEADERS),
     ]
     windows = _windows_table(assessment)
     if not windows.empty:
-        fmt = {c: _pct for c in windows.columns if c.startswith("covered")}
-        parts += ["<h2>Time windows</h2>", table(windows, fmt)]
+        fmt = {c: _pct for c in windows.columns if c.startswith("Covered")}
+        fmt["window"] = labels.window_name
+        parts += ["<h2>Time windows</h2>", table(windows, fmt, headers=HEADERS)]
     networks = assessment.networks
     if networks is not None and not networks.empty:
         fmt = {c: (_pct if "share" in c else _num) for c in networks.columns if c != "network"}
-        parts += ["<h2>Networks</h2>", table(networks, fmt)]
+        fmt["network"] = labels.network_name
+        parts += ["<h2>Networks</h2>", table(networks, fmt, headers=HEADERS)]
     comp = compliance.copy()
     comp["passes"] = comp["passes"].map(lambda x: "yes" if x else "NO")
     comp_cols = [
@@ -251,12 +408,14 @@ def render_index(
         if c in comp.columns
     ]
     parts += [
-        f"<h2>Coverage by area ({esc(area)}), target {_pct(threshold, 0)}</h2>",
+        f"<h2>Coverage by area ({esc('départements' if shapes is not None else area)}), "
+        f"target {_pct(threshold, 0)}</h2>",
         f"<p class='note'>{n_fail} of {len(comp)} areas miss the target; failing areas first.</p>",
         '<div class="scroll">',
         table(
             comp[comp_cols],
             {"weight": _num, "covered_weight": _num, "share_covered": _pct, "shortfall": _num},
+            headers=HEADERS,
         ),
         "</div>",
     ]
@@ -265,7 +424,6 @@ def render_index(
             c
             for c in (
                 "rank",
-                "gap_id",
                 "uncovered_weight",
                 "n_places",
                 "rural_share",
@@ -275,13 +433,21 @@ def render_index(
             )
             if c in gaps.columns
         ]
+        gap_table = pd.DataFrame(gaps[gap_cols])
+        if "areas" in gap_table.columns:
+            gap_table["areas"] = gap_table["areas"].astype(str).str.replace(";", ", ")
         parts += [
-            f"<h2>Gap zones ranked ({len(gaps)}, top 50)</h2>",
+            f"<h2>Gap zones ranked ({_num(len(gaps))}, top 50)</h2>",
             '<div class="scroll">',
             table(
-                pd.DataFrame(gaps[gap_cols]),
-                {"uncovered_weight": _num, "rural_share": _pct, "nearest_point_m": _km},
+                gap_table,
+                {
+                    "uncovered_weight": _num,
+                    "rural_share": lambda v: _pct(v, 0),
+                    "nearest_point_m": _km,
+                },
                 max_rows=50,
+                headers=HEADERS | {"n_places": "Places"},
             ),
             "</div>",
         ]
@@ -296,10 +462,10 @@ def render_index(
         f"<li>Demand: {esc(assessment.demand_resolution)}</li>",
     ]
     for record in inputs:
-        where = record.get("path") or "in-memory table"
         digest = f" · SHA-256 {esc(record['sha256'][:16])}…" if record.get("sha256") else ""
-        parts.append(f"<li>{esc(record['role'])}: {esc(where)}{digest}</li>")
+        parts.append(f"<li>{esc(record['role'])}: {esc(_input_name(record))}{digest}</li>")
     parts += [
+        "<li>Full paths, parameters and timings: <a href='run.json'>run.json</a>.</li>",
         "</ul>",
         "<h2>Files</h2><ul>",
         *[
@@ -329,13 +495,14 @@ def _solution_section(solution) -> list[str]:
         if c in sites.columns
     ]
     sites = sites.sort_values("new_weight", ascending=False) if "new_weight" in sites else sites
+    gap = "not proven" if solution.gap is None else _pct(solution.gap, 2)
     return [
         f"<h2>Proposed sites ({esc(solution.model)}, {len(sites)} sites)</h2>",
         f"<p class='note'>Status {esc(solution.status)}, solver {esc(solution.solver)}, "
-        f"gap {_pct(solution.gap, 2)}. Covered people {_num(before)} → {_num(after)} "
+        f"optimality gap {esc(gap)}. People covered {_num(before)} → {_num(after)} "
         f"(+{_num(after - before)}).</p>",
         '<div class="scroll">',
-        table(sites[cols], {"new_weight": _num, "assigned_weight": _num}),
+        table(sites[cols], {"new_weight": _num, "assigned_weight": _num}, headers=HEADERS),
         "</div>",
     ]
 
@@ -357,7 +524,7 @@ def _rejected_section(rejected: pd.DataFrame) -> list[str]:
         "<p class='note'>Listed with their line numbers in <a href='rejected.csv'>rejected.csv"
         "</a>.</p>",
         '<div class="scroll">',
-        table(reasons, max_rows=30),
+        table(reasons, max_rows=30, headers=HEADERS | {"source": "Input"}),
         "</div>",
     ]
 
@@ -382,9 +549,15 @@ def _published_section(published: pd.DataFrame | None) -> list[str]:
         "<h2>Compared with La Poste's published figures</h2>",
         table(
             shown,
-            {"published_share": _pct, "measured_share": _pct, "difference": _pct},
+            {
+                "published_share": _pct,
+                "measured_share": _pct,
+                "difference": labels.points_diff,
+                "published_departements_compliant": lambda v: _num(v),
+            },
+            headers=HEADERS,
         ),
-        "<p class='note'>Measured over "
+        "<p class='note'>Difference in percentage points (pp). Measured over "
         f"{esc(first['scope'])} with the standard {esc(first['standard'])} "
         f"(drive time: {esc(first['drive_time'])}). Demand resolution: "
         f"{esc(str(first['demand_resolution']).rstrip('.'))}. Expect the measured share "
