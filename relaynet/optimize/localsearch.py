@@ -170,6 +170,7 @@ def lp_guided(
     bound: float = np.inf,
     gap: float = 0.0,
     rounds: int = 300,
+    stall: int = 60,
     seed: int = 0,
     time_budget_s: float = 60.0,
 ) -> tuple[np.ndarray, dict]:
@@ -178,9 +179,10 @@ def lp_guided(
     Roundings keep the top 60–90 % of ``p`` columns by LP value and fill greedily; each is
     swap-searched and the best (never worse than ``x_start``) seeds an iterated local
     search: close ``max(2, p/20)`` random open columns (seeded), refill greedily, swap,
-    keep if better. Stops after ``rounds`` perturbations, ``time_budget_s`` seconds (the
-    whole search, swap searches included; a round under way finishes), or once
-    ``(bound − value) / value ≤ gap``.
+    keep if better. Stops after ``rounds`` perturbations, or ``stall`` in a row without
+    improvement (the MIP solver, warm-started, does better from there), ``time_budget_s``
+    seconds (the whole search, swap searches included; a round under way finishes), or
+    once ``(bound − value) / value ≤ gap``.
 
     Returns
     -------
@@ -211,9 +213,9 @@ def lp_guided(
             best, best_v = x, v
     rounding_value = best_v
     n_drop = max(2, p // 20)
-    done_rounds = 0
+    done_rounds = last_better = 0
     for done_rounds in range(1, rounds + 1):
-        if done(best_v):
+        if done(best_v) or done_rounds - last_better > stall:
             done_rounds -= 1
             break
         x = best.copy()
@@ -224,7 +226,7 @@ def lp_guided(
         x = swap_search(G, GT, W, fill(G, GT, W, x, p), time_budget_s=left())
         v = coverage_value(G, W, x)
         if v > best_v:
-            best, best_v = x, v
+            best, best_v, last_better = x, v, done_rounds
     return best, {
         "rounding_value": rounding_value,
         "ils_rounds": done_rounds,
