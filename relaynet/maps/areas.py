@@ -71,7 +71,8 @@ def area_table(access: pd.DataFrame, by: str) -> pd.DataFrame:
 def area_shapes(
     access: pd.DataFrame, by: str, areas: gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame | None:
-    """Outlines of the areas of an access table with their coverage figures, or ``None``.
+    """Outlines of the areas of an access table (those with places) and their coverage, or
+    ``None``.
 
     Parameters
     ----------
@@ -96,7 +97,7 @@ def area_shapes(
         shapes = shapes.assign(area_id=shapes["area_id"].astype(str))
         if "area_name" not in shapes.columns:
             shapes = shapes.assign(area_name=shapes["area_id"])
-    out = shapes[["area_id", "area_name", "geometry"]].merge(table, on="area_id", how="left")
+    out = shapes[["area_id", "area_name", "geometry"]].merge(table, on="area_id", how="inner")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=CRS)
 
 

@@ -285,8 +285,10 @@ def window_density_figure(windows, window_label, density_label):
         ax.set_xlim(0, 1)
         _percent_axis(ax.xaxis)
         ax.set_xlabel("share of the population covered")
-        ax.set_title("Who is covered when: time window × density class")
-        ax.legend(loc="lower right", fontsize=8, frameon=True)
+        ax.set_title("Share covered by time window and density class")
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, fontsize=8, frameon=False
+        )
         ax.grid(axis="x", color="#ddd", linewidth=0.6)
         ax.set_axisbelow(True)
     return fig
@@ -356,7 +358,9 @@ def network_figure(networks, network_label):
         _percent_axis(ax.xaxis)
         ax.set_xlabel("share of the population")
         ax.set_title("What each network contributes")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, fontsize=8, frameon=False
+        )
         ax.grid(axis="x", color="#ddd", linewidth=0.6)
         ax.set_axisbelow(True)
     return fig
@@ -381,7 +385,8 @@ def before_after_figure(before: float, after: float, total: float, n_sites: int,
         ax.set_yticks([0, 1], labels)
         ax.invert_yaxis()
         low = min(values) * 0.98 if min(values) > 0 else 0
-        ax.set_xlim(low, max(values) * 1.04 if max(values) > 0 else 1)
+        high = max(values) + 0.45 * (max(values) - low) if max(values) > low else low + 1
+        ax.set_xlim(low, high)
         from matplotlib.ticker import FuncFormatter
 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))

@@ -17,8 +17,8 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
-from ..maps import labels
 from ..io.schema import DENSITY_CLASSES
+from ..maps import labels
 from . import charts
 
 _CSS = """
@@ -250,7 +250,7 @@ def _charts(assessment, solution=None, shapes=None) -> list[str]:
             )
         )
     networks = assessment.networks
-    if networks is not None and len(networks) > 1:
+    if networks is not None and (networks["network"] != "all networks").sum() >= 2:
         out.append(
             _figure(
                 charts.network_figure(networks, labels.network_name),
