@@ -157,6 +157,22 @@ class TestAgainstLocal:
         np.testing.assert_array_equal(win_dask["description"], win_local["description"])
         pd.testing.assert_frame_equal(result.networks, local.networks, rtol=1e-12)
         assert result.to_dict()["overall"]["share_covered"] == pytest.approx(local.share_covered)
+        # kpis.json blocks: same layout, windows and networks included
+        on_dask, here = result.to_dict(), local.to_dict()
+        assert list(on_dask["windows"]) == list(here["windows"]) == ["saturday"]
+        for name, block in here["windows"].items():
+            assert list(on_dask["windows"][name]) == list(block)
+            assert on_dask["windows"][name]["description"] == block["description"]
+            for group in ("all", "urban", "intermediate", "rural"):
+                assert list(on_dask["windows"][name][group]) == list(block[group])
+                for key in ("weight", "covered_weight", "fragile_weight", "backup_weight"):
+                    got, want = on_dask["windows"][name][group][key], block[group][key]
+                    assert got == pytest.approx(want, rel=1e-12)
+        assert [list(r) for r in on_dask["networks"]] == [list(r) for r in here["networks"]]
+        for got, want in zip(on_dask["networks"], here["networks"], strict=True):
+            assert got["network"] == want["network"] and got["n_points"] == want["n_points"]
+            assert got["covered_weight"] == pytest.approx(want["covered_weight"], rel=1e-12)
+            assert got["marginal_weight"] == pytest.approx(want["marginal_weight"], rel=1e-12)
         columns = ["area_id", "weight", "covered_weight", "share_covered", "passes", "shortfall"]
         expected = compliance_table(local, 0.9)[columns]
         got = result.compliance_table(0.9)

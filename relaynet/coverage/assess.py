@@ -1,23 +1,25 @@
 """``assess``: who is covered by a service standard, overall, per area, per class and per window.
 
-One call answers "who is badly served, where, and when". For each eligibility mask (the
-base ``where``, then each time window):
+One call answers "who is badly served, where, and when". "Within the standard" comes from
+one travel cost source (:mod:`relaynet.costs`), the same that
+:func:`relaynet.optimize.solve` uses. For each eligibility mask (the base ``where``, then
+each time window):
 
-1. straight line (no road graph): one k=2 nearest query per network present among the
-   eligible points (:meth:`relaynet.nearest.Locator.query`) gives each place its nearest
-   and second-nearest eligible point and which networks reach it within the standard's
-   straight-line reach — coverage, backup (≥ 2 points) and fragility without ever
-   materialising the (place, point) pairs, which number tens of millions in cities;
-   the exact number of points in reach (``n_points``) is a count-only radius query,
-   done for the base mask only;
-2. with a :class:`relaynet.network.RoadNetwork` and a drive-time standard, the
-   *covering pairs* are materialised: straight-line pairs within the distance
-   (:meth:`Locator.within_arrays`) and road pairs within the time
-   (:meth:`RoadNetwork.within`), united (``combine="any"``) or intersected (``"all"``).
+1. when the source reduces the standard to a straight-line reach (no road graph: road
+   distance and drive time *estimated* as straight line × detour at a speed, per density
+   class if asked; or a straight-line-only standard), *one* radius query for all masks
+   (:func:`relaynet.coverage.reach.evaluate_masks`, chunk by chunk of places so the
+   pairs, tens of millions in cities, never all sit in memory): each window, each network
+   and the backup count are masks over it; places with nothing in reach get their nearest
+   eligible point from a k=1 query;
+2. with measured costs (a :class:`relaynet.network.RoadNetwork` or the caller's cost
+   table) the *covering pairs* are materialised by the source
+   (:meth:`relaynet.costs.TravelCosts.covering_pairs`: straight-line pairs from the
+   Locator, road or table pairs from the source, united for ``combine="any"`` or
+   intersected for ``"all"``).
 
-Without a road graph a drive-time standard uses an *estimated* drive time
-(:class:`~relaynet.coverage.estimate.DriveEstimate`: straight line × 1.3 at 50 km/h);
-the result says so in :attr:`Assessment.drive_time_source`.
+The result says where its numbers come from (:attr:`Assessment.drive_time_source`,
+:attr:`Assessment.distance_source`: ``"estimated"`` whenever the estimate was used).
 """
 
 from __future__ import annotations
@@ -37,13 +39,15 @@ from ..costs import DriveEstimate, EstimatedCosts, Places, TravelCosts, travel_c
 from ..eligibility import Eligibility
 from ..errors import ParameterError
 from ..geo import latlon, weights
-from ..nearest import Locator
 from ..schema import DENSITY_CLASSES
+from ..nearest import Locator
 from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
 from .kpis import kpi_dict, kpi_table
-from .networks import network_codes, network_contribution
-from .windows import TIME_WINDOWS, describe_window
+from .networks import network_codes, network_contribution, networks_records
+from .reach import evaluate_masks
+from .windows import TIME_WINDOWS, window_kpis_dict
+from .windows import window_table as windows_table
 
 log = logging.getLogger(__name__)
 
@@ -129,15 +133,6 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary: standard, parameters, overall / per-class / per-window KPIs."""
-        windows = {}
-        for name, group in self.windows.groupby("window", sort=False):
-            windows[str(name)] = {
-                "description": str(group["description"].iloc[0]),
-                **{
-                    str(row["group"]): kpi_dict(row.drop(["window", "description", "group"]))
-                    for _, row in group.iterrows()
-                },
-            }
         return {
             "standard": self.standard.to_dict(),
             "where": self.where,
@@ -152,14 +147,8 @@ class Assessment:
             "n_eligible_points": self.n_eligible,
             "overall": kpi_dict(self.kpis.iloc[0]),
             "by_density": {str(k): kpi_dict(r) for k, r in self.by_density.iterrows()},
-            "windows": windows,
-            "networks": [
-                {
-                    k: (v if not isinstance(v, float) or np.isfinite(v) else None)
-                    for k, v in r.items()
-                }
-                for r in self.networks.to_dict("records")
-            ],
+            "windows": window_kpis_dict(self.windows),
+            "networks": networks_records(self.networks),
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
@@ -188,58 +177,25 @@ def _access_costs(ctx: _Context, mask: np.ndarray, distance: np.ndarray) -> dict
     return costs
 
 
-def _count_within(ctx: _Context, mask: np.ndarray, radius_m: float) -> np.ndarray:
-    """Eligible points within ``radius_m`` of every place (count-only radius query)."""
-    return ctx.locator.count_within(ctx.lat, ctx.lon, radius_m, where=mask)
-
-
-def _merge_top2(a, a_row, b, b_row):
-    """Two smallest of two sorted (n, 2) distance arrays, with their point rows."""
-    first_a = a[:, 0] <= b[:, 0]
-    first = np.where(first_a, a[:, 0], b[:, 0])
-    first_row = np.where(first_a, a_row[:, 0], b_row[:, 0])
-    # runner-up: the other list's head, or the winning list's second
-    other = np.where(first_a, b[:, 0], a[:, 0])
-    other_row = np.where(first_a, b_row[:, 0], a_row[:, 0])
-    second_own = np.where(first_a, a[:, 1], b[:, 1])
-    second_own_row = np.where(first_a, a_row[:, 1], b_row[:, 1])
-    take_own = second_own <= other
-    second = np.where(take_own, second_own, other)
-    second_row = np.where(take_own, second_own_row, other_row)
-    return np.column_stack([first, second]), np.column_stack([first_row, second_row])
-
-
-def _evaluate_straight(ctx: _Context, mask: np.ndarray, count: bool) -> dict[str, Any]:
-    """Coverage by straight-line reach: per-network k=2 nearest queries, no pair list."""
-    n = len(ctx.lat)
-    radius = ctx.radius_m
-    best = np.full((n, 2), np.inf)
-    best_row = np.full((n, 2), -1, dtype=np.int64)
-    covered_by = np.zeros((ctx.n_net, n), dtype=bool)
-    for j in range(ctx.n_net):
-        sub = mask & (ctx.net_code == j)
-        if not sub.any():
-            continue
-        rows, dist = ctx.locator.query(ctx.lat, ctx.lon, k=2, where=sub)
-        dist = np.where(np.isnan(dist), np.inf, dist)
-        covered_by[j] = dist[:, 0] <= radius
-        best, best_row = _merge_top2(best, best_row, dist, rows)
-    distance = np.where(np.isfinite(best[:, 0]), best[:, 0], np.nan)
-    covered = covered_by.any(axis=0)
-    out: dict[str, Any] = {
-        "nearest_row": best_row[:, 0],
-        "distance_m": distance,
-        **_access_costs(ctx, mask, distance),
-        "covered": covered,
-        "backup": best[:, 1] <= radius,
-        "n_networks": covered_by.sum(axis=0).astype(np.int64),
-        "covered_by": covered_by,
-    }
-    if count:
-        n_points = _count_within(ctx, mask, radius) if mask.any() else np.zeros(n, np.int64)
-        # the nearest point decides coverage; the count agrees up to rounding at the edge
-        out["n_points"] = np.where(covered, np.maximum(n_points, 1), 0)
-    return out
+def _evaluate_straight(ctx: _Context, masks: list[np.ndarray]) -> list[dict[str, Any]]:
+    """Coverage by straight-line reach under every mask: one radius query, masks over it
+    (:func:`~relaynet.coverage.reach.evaluate_masks`)."""
+    reach = evaluate_masks(
+        ctx.locator, ctx.lat, ctx.lon, ctx.radius_m, masks, ctx.net_code, ctx.n_net
+    )
+    return [
+        {
+            "nearest_row": r.nearest_row,
+            "distance_m": r.distance_m,
+            **_access_costs(ctx, mask, r.distance_m),
+            "covered": r.covered,
+            "backup": r.backup,
+            "n_points": r.n_points,
+            "n_networks": r.n_networks,
+            "covered_by": r.covered_by,
+        }
+        for mask, r in zip(masks, reach, strict=True)
+    ]
 
 
 def _evaluate_pairs(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
@@ -268,11 +224,11 @@ def _evaluate_pairs(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _evaluate(ctx: _Context, mask: np.ndarray, count: bool = True) -> dict[str, Any]:
-    """Nearest point, coverage and counts of every place for one eligibility mask."""
+def _evaluate(ctx: _Context, masks: list[np.ndarray]) -> list[dict[str, Any]]:
+    """Nearest point, coverage and counts of every place, for each eligibility mask."""
     if ctx.radius_m is not None:
-        return _evaluate_straight(ctx, mask, count)
-    return _evaluate_pairs(ctx, mask)
+        return _evaluate_straight(ctx, masks)
+    return [_evaluate_pairs(ctx, mask) for mask in masks]
 
 
 class _Stopwatch:
@@ -438,8 +394,21 @@ def assess(
         radius_m=source.reach_m(standard, density),
     )
 
+    windows = dict(windows or {})
+    if windows and "opening_hours" not in points.columns:
+        raise ParameterError(
+            "points have no 'opening_hours' column: time windows cannot be evaluated "
+            "(pass windows=None)"
+        )
+    stage("window masks")
+    masks = [base] + [
+        base & _mask_of(locator, eligibility, f"windows[{name!r}]")
+        for name, eligibility in windows.items()
+    ]
+    done("window masks")
+
     stage("coverage")
-    main = _evaluate(ctx, base)
+    main, *by_window = _evaluate(ctx, masks)
     point_id = points["point_id"].astype(str).to_numpy(object)
     network_name = net_names.to_numpy(object)[net_code]
     found = main["nearest_row"] >= 0
@@ -481,18 +450,11 @@ def assess(
     networks = network_contribution(main["covered_by"], weight, net_names, eligible_per_net)
     done("kpis")
 
-    window_rows = []
+    blocks = []
     window_access: dict[str, pd.DataFrame] = {}
-    windows = dict(windows or {})
-    if windows and "opening_hours" not in points.columns:
-        raise ParameterError(
-            "points have no 'opening_hours' column: time windows cannot be evaluated "
-            "(pass windows=None)"
-        )
-    for name, eligibility in windows.items():
+    classes = pd.Categorical(density)  # grouped once for every window
+    for (name, eligibility), result in zip(windows.items(), by_window, strict=True):
         stage(f"window {name}")
-        mask = base & _mask_of(locator, eligibility, f"windows[{name!r}]")
-        result = _evaluate(ctx, mask, count=False)
         table = pd.DataFrame(
             {
                 "point_id": _point_labels(point_id, result["nearest_row"]),
@@ -504,26 +466,12 @@ def assess(
             }
         )
         window_access[name] = table
-        stats = table.assign(weight=weight, density_class=density)
+        stats = table.assign(weight=weight, density_class=classes)
         overall = kpi_table(stats, drive_from_distance=linear)
         per_class = kpi_table(stats, "density_class", drive_from_distance=linear).reindex(order)
-        block = pd.concat([overall, per_class])
-        block.index.name = "group"
-        block = block.reset_index()
-        description = (
-            describe_window(name, eligibility)
-            if isinstance(eligibility, Eligibility)
-            else f"{name}: custom mask"
-        )
-        block.insert(0, "description", description)
-        block.insert(0, "window", name)
-        window_rows.append(block)
+        blocks.append((name, eligibility, pd.concat([overall, per_class])))
         done(f"window {name}")
-    window_table = (
-        pd.concat(window_rows, ignore_index=True)
-        if window_rows
-        else pd.DataFrame(columns=["window", "description", "group", *kpis.columns])
-    )
+    window_table = windows_table(blocks, kpis.columns)
     return Assessment(
         standard=standard,
         access=access,

@@ -92,7 +92,7 @@ def weighted_quantile(values, weights, q, groups=None, n_groups: int | None = No
     keep = w > 0
     v, w, g = v[keep], w[keep], g[keep]
     if len(v):
-        order = np.argsort(v, kind="stable")
+        order = np.argsort(v)  # equal values are interchangeable: no need for stability
         if not single:  # stable sort by group keeps value order within each group
             small = g[order].astype(np.int16 if k < 2**15 else np.int64)
             order = order[np.argsort(small, kind="stable")]
@@ -258,6 +258,21 @@ def kpis_from_sums(
     return pd.DataFrame(out, index=labels, columns=list(KPI_COLUMNS))
 
 
+def _group_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Sorted group labels (missing → ``"unknown"``) and the group code of every row;
+    categorical columns are not converted to Python objects."""
+    codes, uniques = pd.factorize(values, sort=True)
+    uniques = pd.Index(uniques.astype(object))
+    if not (codes < 0).any() and uniques.is_monotonic_increasing:
+        return codes.astype(np.int64), uniques
+    labels = uniques
+    if (codes < 0).any():
+        labels = labels.append(pd.Index(["unknown"], dtype=object)).unique()
+    labels = labels.sort_values()
+    remap = np.append(labels.get_indexer(uniques), labels.get_indexer(["unknown"]))
+    return remap[codes].astype(np.int64), labels  # code -1 (missing) → the last entry
+
+
 def kpi_table(
     access: pd.DataFrame, by: str | None = None, drive_from_distance=None
 ) -> pd.DataFrame:
@@ -293,8 +308,8 @@ def kpi_table(
             raise ParameterError(
                 f"kpi_table: no column {by!r} to group by; columns are {list(access.columns)}"
             )
-        codes, uniques = pd.factorize(access[by].astype(object).fillna("unknown"), sort=True)
-        labels = pd.Index(uniques, name=by)
+        codes, labels = _group_codes(access[by])
+        labels.name = by
     k = len(labels)
     if "n_points" in access.columns:
         backup = access["n_points"].to_numpy() >= 2

@@ -210,37 +210,52 @@ class _Shared:
         if len(place) == 0:
             return
         size = stop - start
-        starts = np.flatnonzero(np.r_[True, place[1:] != place[:-1]])
-        group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(place)]))
-        first = start + place[starts].astype(np.int64)
+        heads = np.flatnonzero(np.r_[True, place[1:] != place[:-1]])
         net_key = place.astype(np.int64) * self.n_networks + self.code[sub]
         pair_bits = self.bits[sub]
-        never = np.iinfo(np.int64).max
         for k in range(len(self.counts)):
             ok = (pair_bits & pair_bits.dtype.type(1 << k)) != 0
-            everywhere = ok.all()
-            keys = net_key if everywhere else net_key[ok]
+            if not ok.any():
+                continue
+            if ok.all():
+                keys, nearest = net_key, heads
+            else:
+                keys = net_key[ok]
+                # pairs are sorted by place then distance: the first eligible pair of a
+                # place is its nearest eligible point
+                nearest = np.flatnonzero(ok)
+                owner = place[nearest]
+                nearest = nearest[np.r_[True, owner[1:] != owner[:-1]]]
             self.counts[k, start:stop] = np.bincount(
                 keys, minlength=size * self.n_networks
             ).reshape(size, self.n_networks)
-            eligible = dist if everywhere else np.where(ok, dist, np.inf)
-            low = np.minimum.reduceat(eligible, starts)
-            best = np.minimum.reduceat(np.where(eligible == low[group], sub, never), starts)
-            found = np.isfinite(low)
-            self.nearest_row[k, first[found]] = self.rows[best[found]]
-            self.distance[k, first[found]] = low[found]
+            where = start + place[nearest].astype(np.int64)
+            self.nearest_row[k, where] = self.rows[sub[nearest]]
+            self.distance[k, where] = dist[nearest]
 
 
 def _pairs(xyz: np.ndarray, tree: cKDTree, radius_m: np.ndarray):
     """(place in chunk, point position in the tree, metres) within ``radius_m`` (one, or
-    one per place of the chunk), grouped by place."""
+    one per place of the chunk), sorted by place, then distance, then point."""
     if radius_m.size == 0:
         return np.empty(0, np.uint16), np.empty(0, np.intp), np.empty(0)
     chord = metres_to_chord(float(radius_m.max())) * (1 + 1e-9) + 1e-15
     places = cKDTree(xyz, leafsize=_LEAFSIZE, balanced_tree=False)
     found = places.sparse_distance_matrix(tree, chord, output_type="ndarray")
     dist = chord_to_metres(found["v"])
-    keep = dist <= (radius_m if radius_m.ndim == 0 else radius_m[found["i"]])
+    keep = np.flatnonzero(dist <= (radius_m if radius_m.ndim == 0 else radius_m[found["i"]]))
+    keep = keep[np.argsort(dist[keep])]  # by distance (ties fixed below) …
+    keep = keep[np.argsort(found["i"][keep].astype(np.uint16), kind="stable")]  # … per place
     place = found["i"][keep].astype(np.uint16)
-    order = np.argsort(place, kind="stable")  # radix sort on 16 bits
-    return place[order], found["j"][keep][order], dist[keep][order]
+    sub = found["j"][keep]
+    dist = dist[keep]
+    # equal distances (points at the same spot) in point order, so the lower row wins
+    tied = np.flatnonzero((place[1:] == place[:-1]) & (dist[1:] == dist[:-1]))
+    if len(tied):
+        members = np.union1d(tied, tied + 1)
+        linked = np.isin(members[:-1], tied) & (np.diff(members) == 1)
+        run = np.cumsum(np.r_[True, ~linked])
+        members = members[np.lexsort((sub[members], run))]
+        spots = np.sort(members)
+        sub[spots] = sub[members]
+    return place, sub, dist

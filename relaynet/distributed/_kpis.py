@@ -1,8 +1,10 @@
 """KPI tables from combined partial sums: exact weights, histogram quantiles.
 
 Every KPI of :func:`relaynet.coverage.kpis.kpi_table` is a ratio of additive sums over the
-places of a group, so partitions return the sums (never averages) and the client divides
-once. Quantiles come from the combined distance histogram:
+places of a group, so partitions return the sums of
+:func:`relaynet.coverage.kpis.kpi_sums` (never averages) and the client turns them into
+KPIs with the local engine's own :func:`relaynet.coverage.kpis.kpis_from_sums`: this
+module has no formula of its own. Quantiles come from the combined distance histogram:
 
 Quantile method and error bound
 -------------------------------
@@ -24,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ..coverage.estimate import DriveEstimate
-from ..coverage.kpis import KPI_COLUMNS, weighted_quantile
-from ..coverage.networks import ALL_NETWORKS
+from ..coverage.kpis import kpis_from_sums, weighted_quantile
+from ..coverage.networks import network_table
 from ._tasks import Partials
 
 
@@ -45,67 +47,18 @@ def kpi_from_partials(
     bins = hist["bin"].to_numpy(np.int64)
     values = np.where(bins < 0, np.inf, bins * float(resolution_m))
     weights = hist["weight"].to_numpy(float)
-    p50 = np.asarray(weighted_quantile(values, weights, 0.5, codes, k), dtype=float)
-    p90 = np.asarray(weighted_quantile(values, weights, 0.9, codes, k), dtype=float)
-    weight = sums["weight"].to_numpy(float)
-    covered = sums["covered_weight"].to_numpy(float)
-    reached = sums["reached_weight"].to_numpy(float)
-    positive = np.where(weight > 0, weight, np.nan)
-    reached_pos = np.where(reached > 0, reached, np.nan)
-    out = {
-        "n_places": np.rint(sums["n_places"].to_numpy(float)).astype(np.int64),
-        "weight": weight,
-        "covered_weight": covered,
-        "uncovered_weight": weight - covered,
-        "share_covered": covered / positive,
-        "mean_distance_m": sums["distance_weight"].to_numpy(float) / reached_pos,
-        "p50_distance_m": p50,
-        "p90_distance_m": p90,
-        "mean_drive_s": np.full(k, np.nan),
-        "p90_drive_s": np.full(k, np.nan),
-        "fragile_weight": sums["fragile_weight"].to_numpy(float),
-        "backup_weight": sums["backup_weight"].to_numpy(float),
-        "unreached_weight": weight - reached,
-    }
-    if drive is not None:
-        out["mean_drive_s"] = sums["drive_weight"].to_numpy(float) / reached_pos
-        with np.errstate(invalid="ignore"):
-            out["p90_drive_s"] = np.where(np.isfinite(p90), drive.drive_s(p90), p90)
-    out["fragile_share"] = out["fragile_weight"] / positive
-    out["backup_share"] = out["backup_weight"] / positive
-    return pd.DataFrame(out, index=labels, columns=list(KPI_COLUMNS))
+    p50, p90 = weighted_quantile(values, weights, [0.5, 0.9], codes, k)
+    return kpis_from_sums(
+        sums, labels, p50, p90, drive_from_distance=None if drive is None else drive.drive_s
+    )
 
 
 def networks_from_partials(
     partials: Partials, names: tuple[str, ...], eligible_per_network: np.ndarray, total: float
 ) -> pd.DataFrame:
     """Per-network coverage table, same layout as ``coverage.network_contribution``."""
-    table = partials.networks.reindex(range(len(names)), fill_value=0.0)
-    covered = partials.sums[("", "all")]["covered_weight"].sum()
-    rows = [
-        {
-            "network": name,
-            "n_points": int(eligible_per_network[j]),
-            "covered_weight": float(table["covered_weight"].iloc[j]),
-            "marginal_weight": float(table["marginal_weight"].iloc[j]),
-        }
-        for j, name in enumerate(names)
-    ]
-    if len(names) == 1:
-        rows[0]["covered_weight"] = rows[0]["marginal_weight"] = float(covered)
-    rows.append(
-        {
-            "network": ALL_NETWORKS,
-            "n_points": int(np.sum(eligible_per_network)),
-            "covered_weight": float(covered),
-            "marginal_weight": float(covered),
-        }
-    )
-    out = pd.DataFrame(rows)
-    denominator = total if total > 0 else np.nan
-    out.insert(3, "share_covered", out["covered_weight"] / denominator)
-    out["marginal_share"] = out["marginal_weight"] / denominator
-    return out
+    covered = float(partials.sums[("", "all")]["covered_weight"].sum())
+    return network_table(partials.networks, pd.Index(names), covered, total, eligible_per_network)
 
 
 __all__ = ["kpi_from_partials", "networks_from_partials"]

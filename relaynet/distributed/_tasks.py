@@ -1,8 +1,11 @@
 """What runs on the workers: one Locator per worker, and the work on one demand partition.
 
-Nothing here computes a distance itself: every partition calls
-:meth:`relaynet.nearest.Locator.query` / :meth:`~relaynet.nearest.Locator.nearest` on a
-Locator built from the broadcast points, with the eligibility mask evaluated once by
+Nothing here computes a distance or a KPI itself: a partition calls
+:meth:`relaynet.nearest.Locator.nearest` (access table) or, for coverage, the local
+engine's own :func:`relaynet.coverage.reach.evaluate_masks` (one radius query, every
+eligibility a mask over it), :func:`relaynet.coverage.kpis.kpi_sums` and
+:func:`relaynet.coverage.networks.network_sums` — on a Locator built from the broadcast
+points, with the eligibility masks evaluated once by
 :meth:`relaynet.eligibility.Eligibility.mask` on the client.
 """
 
@@ -21,7 +24,9 @@ import pandas as pd
 
 from ..coverage.density import DensityThresholds, classify_density
 from ..coverage.estimate import DriveEstimate
-from ..coverage.networks import network_codes
+from ..coverage.kpis import SUM_COLUMNS, kpi_sums
+from ..coverage.networks import NETWORK_SUM_COLUMNS, network_codes, network_sums
+from ..coverage.reach import evaluate_masks
 from ..eligibility import Eligibility
 from ..geo import weights
 from ..nearest import Locator, places_latlon
@@ -48,9 +53,10 @@ class Broadcast:
         Eligible points under the base eligibility (``None``: all), evaluated once on the
         client by ``Eligibility.mask``.
     masks
-        ``(window, mask, network_masks)`` per evaluated eligibility: window ``""`` is the
-        base, then one per time window (base & window); ``network_masks`` restricts the
-        mask to each network (empty with a single network).
+        ``(window, mask)`` per evaluated eligibility: window ``""`` is the base, then one
+        per time window (base & window).
+    network_code
+        Network code of every point.
     network_names
         Network names by code.
     threads
@@ -60,7 +66,8 @@ class Broadcast:
     fingerprint: str
     points: gpd.GeoDataFrame
     mask: np.ndarray | None
-    masks: tuple[tuple[str, np.ndarray | None, tuple[np.ndarray, ...]], ...] = field(default=())
+    masks: tuple[tuple[str, np.ndarray], ...] = field(default=())
+    network_code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     network_names: tuple[str, ...] = field(default=())
     threads: int = 1
 
@@ -85,23 +92,18 @@ def make_broadcast(
     base = locator.mask(where)
     codes, names = network_codes(points)
     everything = np.ones(len(points), dtype=bool)
-
-    def entry(name: str, mask: np.ndarray | None):
-        full = everything if mask is None else mask
-        per_net = tuple(full & (codes == j) for j in range(len(names))) if len(names) > 1 else ()
-        return (name, mask, per_net)
-
-    masks = [entry("", base)]
+    full = everything if base is None else base
+    masks = [("", full)]
     for name, eligibility in dict(windows or {}).items():
         window = locator.mask(eligibility)
-        window = everything if window is None else window
-        masks.append(entry(str(name), window if base is None else base & window))
+        masks.append((str(name), full if window is None else full & window))
     slim = points[[c for c in POINT_COLUMNS if c in points.columns] + [points.geometry.name]]
     return Broadcast(
         fingerprint(locator),
         slim,
         base,
         tuple(masks),
+        codes,
         tuple(str(x) for x in names),
         int(threads),
     )
@@ -144,32 +146,20 @@ def nearest_partition(
 
 # -- coverage partial sums --------------------------------------------------------------------
 
-SUM_COLUMNS = (
-    "n_places",
-    "weight",
-    "covered_weight",
-    "reached_weight",
-    "distance_weight",
-    "fragile_weight",
-    "backup_weight",
-    "drive_weight",
-)
-"""Additive per-group sums (``distance_weight`` = Σ weight × metres over reached places,
-``drive_weight`` = Σ weight × estimated seconds)."""
-
 
 @dataclass(frozen=True)
 class Partials:
     """Additive results of some partitions.
 
-    ``sums[(window, key)]``: DataFrame indexed by group label with :data:`SUM_COLUMNS`, for
+    ``sums[(window, key)]``: DataFrame indexed by group label with the
+    :data:`~relaynet.coverage.kpis.SUM_COLUMNS` of :func:`~relaynet.coverage.kpis.kpi_sums`, for
     window ``""`` (the base eligibility) or a time window name, and grouping ``key``
     (``"all"``, the ``by`` column, ``"density_class"``).
     ``hist[(window, key)]``: DataFrame ``group, bin, weight`` — weight of places whose
     nearest distance lies in ``((bin - 1) · resolution, bin · resolution]`` metres;
     ``bin = -1`` for places with no eligible point.
-    ``networks``: DataFrame indexed by network code: ``covered_weight`` (a point of that
-    network within reach) and ``marginal_weight`` (of that network only), base eligibility.
+    ``networks``: :func:`~relaynet.coverage.networks.network_sums` of the base
+    eligibility, indexed by network code.
     """
 
     sums: dict[tuple[str, str], pd.DataFrame]
@@ -188,9 +178,9 @@ def partials_partition(
 ) -> Partials:
     """Coverage sums and distance histograms of one demand partition, for every mask.
 
-    A place is covered when its nearest eligible point lies within ``radius_m`` (the
-    standard's straight-line reach), backed up when its second nearest does, and the
-    networks in reach are those whose nearest eligible point lies within ``radius_m``.
+    Per-place coverage is the local engine's (:func:`~relaynet.coverage.reach.evaluate_masks`
+    with ``radius_m``, the standard's straight-line reach); drive times are ``drive``'s
+    estimate of the nearest distance.
     """
     locator = worker_locator(broadcast)
     _, lat, lon = places_latlon(part)
@@ -203,49 +193,40 @@ def partials_partition(
         codes, uniques = pd.factorize(labels)
         groups[key] = (codes, pd.Index(uniques.astype(object), dtype=object))
     sums, hist = {}, {}
-    network_table = pd.DataFrame(columns=["covered_weight", "marginal_weight"], dtype=float)
-    for window, mask, network_masks in broadcast.masks:
-        _, dist = locator.query(lat, lon, k=2, where=mask)
-        nearest_m = dist[:, 0]
-        with np.errstate(invalid="ignore"):
-            covered = nearest_m <= radius_m
-            backup = dist[:, 1] <= radius_m
-        in_reach = []
-        for net_mask in network_masks:
-            _, d_net = locator.query(lat, lon, k=1, where=net_mask)
-            with np.errstate(invalid="ignore"):
-                in_reach.append(d_net[:, 0] <= radius_m)
-        n_networks = np.sum(in_reach, axis=0) if in_reach else covered.astype(np.int64)
+    network_table = pd.DataFrame(columns=list(NETWORK_SUM_COLUMNS), dtype=float)
+    n_networks = len(broadcast.network_names)
+    reach = evaluate_masks(
+        locator,
+        lat,
+        lon,
+        radius_m,
+        [mask for _, mask in broadcast.masks],
+        broadcast.network_code,
+        n_networks,
+    )
+    for (window, _), result in zip(broadcast.masks, reach, strict=True):
+        nearest_m = result.distance_m
         reached = np.isfinite(nearest_m)
-        values = {
-            "n_places": np.ones(n),
-            "weight": weight,
-            "covered_weight": weight * covered,
-            "reached_weight": weight * reached,
-            "distance_weight": weight * np.where(reached, nearest_m, 0.0),
-            "fragile_weight": weight * (n_networks == 1),
-            "backup_weight": weight * backup,
-            "drive_weight": weight * np.where(reached, drive.drive_s(nearest_m), 0.0),
-        }
+        drive_s = drive.drive_s(nearest_m)
         bins = np.full(n, -1, dtype=np.int64)
         bins[reached] = np.ceil(nearest_m[reached] / resolution_m).astype(np.int64)
         keys = ("all", by, "density_class") if window == "" else ("all", "density_class")
         for key in keys:
             codes, labels = groups[key]
-            sums[(window, key)] = pd.DataFrame(
-                {
-                    c: np.bincount(codes, weights=values[c], minlength=len(labels))
-                    for c in SUM_COLUMNS
-                },
-                index=labels,
+            values = kpi_sums(
+                weight,
+                result.covered,
+                nearest_m,
+                result.backup,
+                result.n_networks,
+                drive_s,
+                codes,
+                len(labels),
             )
+            sums[(window, key)] = pd.DataFrame(values, index=labels, columns=list(SUM_COLUMNS))
             hist[(window, key)] = _histogram(codes, labels, bins, weight)
-        if window == "" and in_reach:
-            reach = np.asarray(in_reach)
-            only = reach & (n_networks == 1)
-            network_table = pd.DataFrame(
-                {"covered_weight": reach @ weight, "marginal_weight": only @ weight}
-            )
+        if window == "":
+            network_table = network_sums(result.covered_by, weight)
     return Partials(sums, hist, network_table)
 
 
@@ -281,7 +262,6 @@ def merge_partials(*parts: Partials) -> Partials:
 __all__ = [
     "Broadcast",
     "Partials",
-    "SUM_COLUMNS",
     "make_broadcast",
     "merge_partials",
     "nearest_partition",

@@ -18,11 +18,13 @@ import pandas as pd
 from ..costs import DriveEstimate, straight_reach_m
 from ..coverage.density import DEFAULT_THRESHOLDS, DensityThresholds
 from ..coverage.kpis import kpi_dict
-from ..coverage.windows import TIME_WINDOWS, describe_window
+from ..coverage.networks import networks_records
+from ..coverage.windows import TIME_WINDOWS, window_kpis_dict
+from ..coverage.windows import window_table as windows_table
 from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..nearest import ACCESS_COLUMNS
 from ..schema import DENSITY_CLASSES
+from ..nearest import ACCESS_COLUMNS
 from ..standard import Standard
 from ._cluster import DEFAULT_MEMORY_LIMIT, DEFAULT_WORKERS, require_dask, run_client
 from ._kpis import kpi_from_partials, networks_from_partials
@@ -231,7 +233,8 @@ class DistributedAssessment:
         return out[columns].reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary: standard, overall and per-class KPIs, engine figures."""
+        """JSON-safe summary: standard, overall, per-class, per-window and per-network KPIs
+        (the local :meth:`relaynet.coverage.Assessment.to_dict` layout), engine figures."""
         return {
             "engine": "dask",
             "standard": self.standard.to_dict(),
@@ -245,6 +248,8 @@ class DistributedAssessment:
             "quantile_resolution_m": self.quantile_resolution_m,
             "overall": kpi_dict(self.kpis.iloc[0]),
             "by_density": {str(k): kpi_dict(r) for k, r in self.by_density.iterrows()},
+            "windows": window_kpis_dict(self.windows),
+            "networks": networks_records(self.networks),
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
@@ -346,26 +351,12 @@ def assess(
     codes = pd.Index(broadcast.network_names)
     network_of = points["network"] if "network" in points.columns else None
     eligible_per_net = _eligible_per_network(network_of, base, codes, len(points))
-    window_rows = []
+    blocks = []
     for name, eligibility in dict(windows or {}).items():
         overall = kpi_from_partials(partials, (str(name), "all"), res, estimate)
         per_class = kpi_from_partials(partials, (str(name), "density_class"), res, estimate)
-        block = pd.concat([overall, per_class.reindex(order)])
-        block.index.name = "group"
-        block = block.reset_index()
-        description = (
-            describe_window(name, eligibility)
-            if isinstance(eligibility, Eligibility)
-            else f"{name}: custom mask"
-        )
-        block.insert(0, "description", description)
-        block.insert(0, "window", name)
-        window_rows.append(block)
-    window_table = (
-        pd.concat(window_rows, ignore_index=True)
-        if window_rows
-        else pd.DataFrame(columns=["window", "description", "group", *kpis.columns])
-    )
+        blocks.append((name, eligibility, pd.concat([overall, per_class.reindex(order)])))
+    window_table = windows_table(blocks, kpis.columns)
     if isinstance(where, Eligibility):
         described = where.describe()
     else:
