@@ -36,7 +36,7 @@ import pandas as pd
 
 from . import hours
 from .errors import ParameterError
-from .schema import (
+from .io.schema import (
     KIND_ALIASES,
     KINDS,
     SERVICE_ALIASES,

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .schema import CRS
+from .io.schema import CRS
 
 EARTH_RADIUS_M = 6_371_008.8
 """Mean Earth radius in metres (IUGG), used for every great-circle distance."""

@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import datasets
 from .errors import ParameterError
-from .schema import CRS
+from .io.schema import CRS
 
 # Municipal arrondissements (INSEE code, postcodes, lat, lon): one GPS point per district
 # from La Poste's official postcode base (2020). Source : La Poste — base officielle des

@@ -37,7 +37,7 @@ import pandas as pd
 
 from .eligibility import Eligibility
 from .errors import ParameterError
-from .schema import CRS
+from .io.schema import CRS
 
 Selection = Eligibility | np.ndarray | pd.Series | Sequence[bool] | Callable | None
 """A filter over a points table: an :class:`Eligibility` (the points it accepts), a boolean

@@ -32,8 +32,6 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from relaynet import _validate  # noqa: E402
-from relaynet.hours_columns import days_to_osm  # noqa: E402
 from relaynet.io import (  # noqa: E402
     atomic_path,
     load_demand,
@@ -41,7 +39,9 @@ from relaynet.io import (  # noqa: E402
     write_csv,
     write_geojson,
 )
-from relaynet.schema import INSEE_DENS_TO_CLASS  # noqa: E402
+from relaynet.io import validate as _validate  # noqa: E402
+from relaynet.io.hour_columns import days_to_osm  # noqa: E402
+from relaynet.io.schema import INSEE_DENS_TO_CLASS  # noqa: E402
 
 DATA = ROOT / "data"
 LAPOSTE_KIND_LIMITS_KG = {

@@ -12,12 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 import relaynet as rn
-from relaynet._columns import POINT_ALIASES, map_columns
-from relaynet._read import MAX_CELL_CHARS, one_line
 from relaynet.cli import main
 from relaynet.errors import InputError
-from relaynet.io import MAX_EXTRA_COLUMNS
-from relaynet.schema import POINT_COLUMNS
+from relaynet.io import MAX_CELL_CHARS, MAX_EXTRA_COLUMNS, one_line
+from relaynet.io.columns import POINT_ALIASES, map_columns
+from relaynet.io.schema import POINT_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = "id;lat;lon\n" + "".join(f"P{i};45.{i};4.{i}\n" for i in range(300))

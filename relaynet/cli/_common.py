@@ -23,18 +23,12 @@ import traceback
 import click
 
 from ..errors import OutputError, RelaynetError
+from ..io import one_line
 
 EXIT_REJECTED = 1
 EXIT_INPUT = 2
 EXIT_OUTPUT = 3
 EXIT_INTERNAL = 4
-
-
-def one_line(text: object, limit: int = 500) -> str:
-    """A message as one printable line (no newlines or control bytes), at most ``limit``."""
-    flat = " ".join(str(text).split())
-    flat = "".join(ch if ch.isprintable() else "?" for ch in flat)
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class UsageExit(click.ClickException):

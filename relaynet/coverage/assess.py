@@ -39,7 +39,7 @@ from ..costs import DriveEstimate, EstimatedCosts, Places, TravelCosts, travel_c
 from ..eligibility import Eligibility
 from ..errors import ParameterError
 from ..geo import latlon, weights
-from ..schema import DENSITY_CLASSES
+from ..io.schema import DENSITY_CLASSES
 from ..nearest import Locator
 from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density

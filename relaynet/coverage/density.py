@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..schema import DENSITY_ALIASES, DENSITY_CLASSES, normalize_token
+from ..io.schema import DENSITY_ALIASES, DENSITY_CLASSES, normalize_token
 
 EQUAL_AREA_CRS = "EPSG:6933"
 """World equal-area CRS used to measure polygon areas (m²)."""

@@ -36,7 +36,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import ParameterError
 from ..geo import metres_to_chord, unit_vectors
-from ..schema import CRS, METRIC_CRS_FRANCE
+from ..io.schema import CRS, METRIC_CRS_FRANCE
 from .assess import Assessment
 
 GAP_COLUMNS = (

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InputError, ParameterError
-from ..schema import CRS
+from ..io.schema import CRS
 from ._cluster import require_dask
 
 LAT_NAMES = ("lat", "latitude")

@@ -23,7 +23,7 @@ from ..coverage.windows import TIME_WINDOWS, window_kpis_dict
 from ..coverage.windows import window_table as windows_table
 from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..schema import DENSITY_CLASSES
+from ..io.schema import DENSITY_CLASSES
 from ..nearest import ACCESS_COLUMNS
 from ..standard import Standard
 from ._cluster import DEFAULT_MEMORY_LIMIT, DEFAULT_WORKERS, require_dask, run_client

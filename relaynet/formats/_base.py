@@ -30,7 +30,7 @@ from ..io import one_line
 try:  # relaynet.io is becoming a package; its hour-column helpers move with it
     from ..io.hours_columns import OSM_DAYS, days_to_osm, parse_day_value
 except ImportError:  # pragma: no cover - layout before the move
-    from ..hours_columns import OSM_DAYS, days_to_osm, parse_day_value
+    from ..io.hour_columns import OSM_DAYS, days_to_osm, parse_day_value
 
 JSON_SUFFIXES = (".json",)
 XML_SUFFIXES = (".xml",)

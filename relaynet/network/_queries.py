@@ -19,7 +19,7 @@ import shapely
 from pyproj import Transformer
 
 from ..errors import ParameterError
-from ..schema import CRS
+from ..io.schema import CRS
 from . import _inputs as _in
 from . import snap as _snap
 from .snap import SnapIndex, Snapped

@@ -13,7 +13,7 @@ import osmnx as ox
 import shapely
 
 from ..errors import NetworkError, ParameterError
-from ..schema import CRS
+from ..io.schema import CRS
 from . import _build
 from . import _inputs as _in
 from ._queries import AccessQueries

@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import InputError, ParameterError
 from ..geo import representative_points
-from ..schema import CRS
+from ..io.schema import CRS
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
-"""Load relay points and demand into the canonical schema; write files atomically.
+"""Load relay points and demand into the canonical schema, with rejected rows.
 
 Every loader returns ``(accepted, rejected)``: ``accepted`` is a GeoDataFrame in
-EPSG:4326 with the canonical columns of :mod:`relaynet.schema` first, ``rejected`` a
+EPSG:4326 with the canonical columns of :mod:`relaynet.io.schema` first, ``rejected`` a
 DataFrame with one row per unusable input row: ``row`` (source line for delimited text,
 header = line 1; record number, 1-based, for other formats), ``reason`` (every problem of
 that row, ``"; "``-joined) and the row's original cells. ``len(accepted) + len(rejected)``
@@ -11,29 +11,24 @@ Wide inputs are bounded: besides the columns the schema uses (canonical columns 
 known spelling, coordinates, per-day hour columns, and those named in ``columns=``), only
 the first :data:`MAX_EXTRA_COLUMNS` other columns are kept, in accepted and rejected rows
 alike; the rest are dropped with one warning naming how many. Delimited text cells longer
-than :data:`~relaynet._read.MAX_CELL_CHARS` characters reject their row.
+than :data:`~relaynet.io.read.MAX_CELL_CHARS` characters reject their row.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
-import math
 import os
-import re
-import tempfile
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _validate as v
-from ._columns import (
+from ..errors import InputError
+from . import validate as v
+from .columns import (
     DEMAND_ALIASES,
     LAT_ALIASES,
     LATLON_ALIASES,
@@ -44,13 +39,9 @@ from ._columns import (
     find_column,
     map_columns,
 )
-from ._read import MAX_CELL_CHARS, OSM_SUFFIXES, RawTable, read_raw, suffix_of
-from ._read import one_line as one_line  # public: one printable line for error messages
-from ._within import Within as Within  # public: the area of within=
-from ._within import as_within
-from ._within import parse_within as parse_within
-from .errors import InputError
-from .hours_columns import days_to_osm, find_day_columns, parse_day_value
+from .hour_columns import days_to_osm, find_day_columns, parse_day_value
+from .osm import read_osm_relay_records
+from .read import MAX_CELL_CHARS, OSM_SUFFIXES, RawTable, raw_from_geodataframe, read_raw, suffix_of
 from .schema import (
     CRS,
     DEMAND_COLUMNS,
@@ -62,6 +53,7 @@ from .schema import (
     normalize_token,
     parse_services,
 )
+from .within import as_within
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +115,15 @@ def load_points(
     (accepted, rejected)
         Points in EPSG:4326 with the canonical columns, and the rejected rows with reasons.
     """
-    from .formats import resolve
+    from ..formats import resolve
 
     if resolve(source, format, layer=layer) is not None:
-        from .formats import load_points as load_format
+        from ..formats import load_points as load_format
 
         options = dict(columns=columns, crs=crs, country=country, layer=layer, defaults=defaults)
         accepted, rejected = load_format(source, format=format, strict=strict, **options)
         return reject_outside(accepted, rejected, within, strict=strict)
     if not isinstance(source, pd.DataFrame) and suffix_of(Path(source)) in OSM_SUFFIXES:
-        from .osm_points import load_osm_points
-
         return load_osm_points(source, strict=strict, within=within)
     raw = _raw_from(source, layer, crs)
     return _load(raw, "points", columns, crs, country, strict, defaults, as_within(within))
@@ -166,9 +156,7 @@ def load_demand(
 
 def _raw_from(source: Source, layer, crs) -> RawTable:
     if isinstance(source, gpd.GeoDataFrame):
-        from ._read import _from_geodataframe
-
-        return _from_geodataframe(source, Path("<GeoDataFrame>"), crs)
+        return raw_from_geodataframe(source, Path("<GeoDataFrame>"), crs)
     if isinstance(source, pd.DataFrame):
         if len(source) == 0:
             raise InputError("<DataFrame>: has no rows")
@@ -586,103 +574,33 @@ def reject_outside(
     return accepted.loc[~outside].reset_index(drop=True), rejected
 
 
-def _empty_points() -> gpd.GeoDataFrame:
+def empty_points() -> gpd.GeoDataFrame:
     """A points table with the canonical columns and no rows."""
     frame = pd.DataFrame({c: pd.Series([], dtype=d) for c, d in POINT_COLUMNS.items()})
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
 
 
-# --------------------------------------------------------------------------- writing
+def load_osm_points(
+    path: str | os.PathLike, *, strict: bool = False, within=None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Relay points of an OSM file in the canonical schema, and rejected objects.
 
-
-@contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path next to ``path``; move it into place only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells starting with ``= + - @`` (or tab/CR) with ``'`` so spreadsheets show
-    them as text instead of running them (CSV injection). Negative plain numbers such as
-    ``"-3.5"`` are left alone; numeric columns are never touched."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(_neutralise_cell)
-    # headers too: input column names are data (``=HYPERLINK(...)`` as a column name)
-    out.columns = [_neutralise_cell(str(c)) for c in out.columns]
-    return out
-
-
-def _neutralise_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        if value[0] != "-" or not _PLAIN_NUMBER.match(value):
-            return "'" + value
-    return value
-
-
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write ``frame`` as UTF-8 CSV atomically, geometry as WKT, formulas neutralised."""
-    frame = pd.DataFrame(frame)
-    if "geometry" in frame:
-        frame["geometry"] = gpd.GeoSeries(frame["geometry"]).to_wkt()
-    with atomic_path(path) as tmp:
-        neutralise_formulas(frame).to_csv(tmp, index=False)
-    return Path(path)
-
-
-def write_geojson(frame: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
-    """Write a GeoDataFrame as GeoJSON (EPSG:4326) atomically; the collection's ``name`` is
-    the target's stem (never the temporary file's), so identical data give identical bytes."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        frame.to_crs(CRS).to_file(tmp, driver="GeoJSON", layer=path.stem)
-    return path
-
-
-def json_ready(value):
-    """``value`` with numpy scalars as Python numbers, NaN/±inf as ``None`` (strict JSON has
-    no such numbers; ``None`` reads as "not available"), dates as ISO text, sets sorted."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return sorted(json_ready(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return [json_ready(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def write_json(data, path: str | os.PathLike) -> Path:
-    """Write ``data`` as strict UTF-8 JSON (see :func:`json_ready`), indented, atomically."""
-    text = json.dumps(json_ready(data), indent=2, ensure_ascii=False, allow_nan=False)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
-    return Path(path)
+    Rows are numbered in file order of the relay objects found (``row``); the OSM id is
+    the ``point_id`` (``n123`` node, ``w456`` way, ``r789`` relation). ``within``: as for
+    :func:`relaynet.io.load_points`.
+    """
+    records, unplaced = read_osm_relay_records(path)
+    all_records = pd.DataFrame([*records.to_dict("records"), *unplaced])
+    if all_records.empty:
+        return empty_points(), pd.DataFrame({"row": [], "reason": []})
+    accepted, rejected = load_points(all_records, country=None, strict=False, within=within)
+    relation_rows = set(range(len(records) + 1, len(all_records) + 1))
+    is_relation = rejected["row"].isin(relation_rows)
+    rejected.loc[is_relation, "reason"] = "OSM relation: geometry not supported"
+    if strict and len(rejected):
+        first = rejected.head(5)
+        listing = "; ".join(
+            f"{p}: {m}" for p, m in zip(first["point_id"], first["reason"], strict=True)
+        )
+        raise InputError(f"{path}: {len(rejected)} bad OSM objects — {listing}")
+    return accepted, rejected

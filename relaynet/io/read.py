@@ -1,6 +1,6 @@
 """Read a tabular or geographic file into raw values, with source row numbers.
 
-Private helper of :mod:`relaynet.io`: no validation of values happens here, only of
+Part of :mod:`relaynet.io`: no validation of values happens here, only of
 the file itself (exists, readable, not empty, known format, CRS stated).
 """
 
@@ -10,7 +10,6 @@ import csv
 import gzip
 import io as _stdio
 import os
-import re
 import threading
 import warnings
 import zlib
@@ -23,7 +22,8 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from .errors import InputError
+from ..errors import InputError
+from .text import one_line
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
@@ -36,20 +36,6 @@ MAX_CELL_CHARS = 131_072
 row ("cell longer than …") instead of making the whole file unreadable."""
 
 _FIELD_LIMIT_LOCK = threading.Lock()
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def one_line(text: object, limit: int = 300) -> str:
-    """``text`` as one printable line for an error message: control characters and line
-    breaks become single spaces, runs of spaces collapse, and more than ``limit``
-    characters are cut with ``"…"``.
-
-    Library messages (pyarrow, GDAL, zlib, libosmium) can span lines or carry control bytes
-    copied from the file; every :class:`~relaynet.errors.InputError` about reading a file
-    passes them through this function.
-    """
-    line = " ".join(_UNPRINTABLE.sub(" ", str(text)).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 @dataclass
@@ -224,7 +210,7 @@ def _to_wgs84(geoms: gpd.GeoSeries, path: Path, crs) -> gpd.GeoSeries:
         ) from None
 
 
-def _from_geodataframe(gdf: gpd.GeoDataFrame, path: Path, crs) -> RawTable:
+def raw_from_geodataframe(gdf: gpd.GeoDataFrame, path: Path, crs) -> RawTable:
     if len(gdf) == 0:
         raise InputError(f"{path}: has no features")
     geoms = _to_wgs84(gdf.geometry, path, crs)
@@ -246,7 +232,7 @@ def _read_geo(path: Path, layer: str | None, crs) -> RawTable:
         raise InputError(f"{path}: has no geometry column")
     if gdf.crs is None and suffix_of(path) in (".geojson", ".json"):
         gdf = gdf.set_crs(4326)  # RFC 7946: GeoJSON is WGS84
-    return _from_geodataframe(gdf, path, crs)
+    return raw_from_geodataframe(gdf, path, crs)
 
 
 def _read_parquet(path: Path, crs) -> RawTable:
@@ -264,4 +250,4 @@ def _read_parquet(path: Path, crs) -> RawTable:
         return RawTable(frame.astype(object), numbers, None, str(path), "record")
     except Exception as exc:
         raise InputError(f"{path}: cannot read as GeoParquet ({one_line(exc)})") from None
-    return _from_geodataframe(gdf, path, crs)
+    return raw_from_geodataframe(gdf, path, crs)

@@ -32,10 +32,11 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from . import datasets
-from ._read import one_line, suffix_of
-from .errors import InputError, ParameterError
-from .geo import latlon, metres_to_chord, representative_points, unit_vectors
+from .. import datasets
+from ..errors import InputError, ParameterError
+from ..geo import latlon, metres_to_chord, representative_points, unit_vectors
+from .read import suffix_of
+from .text import one_line
 
 COUNTRY_FILES = {"FR": "france.geojson"}
 """Country codes ``within=`` knows, and the bundled file holding each one's area."""

@@ -11,8 +11,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
-from .hours import validate as hours_validate
+from ..errors import ParameterError
+from ..hours import validate as hours_validate
 
 # Bounding boxes (lon_min, lat_min, lon_max, lat_max), WGS84 degrees, generous margins.
 COUNTRY_BOXES: dict[str, tuple[tuple[float, float, float, float], ...]] = {

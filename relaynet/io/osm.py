@@ -1,4 +1,4 @@
-"""Relay points straight from an OpenStreetMap file (.osm, .osm.gz, .osm.bz2, .osm.pbf).
+"""Relay-point records of an OpenStreetMap file (.osm, .osm.gz, .osm.bz2, .osm.pbf).
 
 Read with pyosmium. Kept objects (nodes, and ways placed at the mean of their nodes):
 
@@ -16,6 +16,8 @@ validated like any other input (``hours_source="osm"``). Services: ``pickup`` un
 Relations are not placed: they are reported as rejected rows. A malformed file (bad XML,
 a coordinate such as ``lat="nan"``, truncated compression) stops libosmium's reader at
 that object, so it is one :class:`~relaynet.errors.InputError`, not a rejected row.
+
+:func:`relaynet.io.load_osm_points` validates the records like any other points table.
 """
 
 from __future__ import annotations
@@ -23,12 +25,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._read import one_line
-from .errors import InputError
+from ..errors import InputError
+from .text import one_line
 
 
 def _kind(tags: dict[str, str]) -> str | None:
@@ -120,33 +121,3 @@ def read_osm_relay_records(path: str | os.PathLike) -> tuple[pd.DataFrame, list[
         # libosmium stops at the first malformed object (e.g. lat="nan"): no row to reject.
         raise InputError(f"{path}: cannot read as an OSM file ({one_line(exc)})") from None
     return pd.DataFrame(records), unplaced
-
-
-def load_osm_points(
-    path: str | os.PathLike, *, strict: bool = False, within=None
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Relay points of an OSM file in the canonical schema, and rejected objects.
-
-    Rows are numbered in file order of the relay objects found (``row``); the OSM id is
-    the ``point_id`` (``n123`` node, ``w456`` way, ``r789`` relation). ``within``: as for
-    :func:`relaynet.io.load_points`.
-    """
-    from .io import load_points
-
-    records, unplaced = read_osm_relay_records(path)
-    all_records = pd.DataFrame([*records.to_dict("records"), *unplaced])
-    if all_records.empty:
-        from .io import _empty_points
-
-        return _empty_points(), pd.DataFrame({"row": [], "reason": []})
-    accepted, rejected = load_points(all_records, country=None, strict=False, within=within)
-    relation_rows = set(range(len(records) + 1, len(all_records) + 1))
-    is_relation = rejected["row"].isin(relation_rows)
-    rejected.loc[is_relation, "reason"] = "OSM relation: geometry not supported"
-    if strict and len(rejected):
-        first = rejected.head(5)
-        listing = "; ".join(
-            f"{p}: {m}" for p, m in zip(first["point_id"], first["reason"], strict=True)
-        )
-        raise InputError(f"{path}: {len(rejected)} bad OSM objects — {listing}")
-    return accepted, rejected

@@ -1,4 +1,4 @@
-"""Column-name mapping: input spellings → canonical names of :mod:`relaynet.schema`."""
+"""Column-name mapping: input spellings → canonical names of :mod:`relaynet.io.schema`."""
 
 from __future__ import annotations
 
