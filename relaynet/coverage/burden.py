@@ -143,10 +143,4 @@ def travel_burden(
     return out
 
 
-def compare_burden(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Difference ``after - before`` of two :func:`travel_burden` tables (same groups)."""
-    columns = ["person_km_per_year", "car_km_per_year", "co2_t_per_year", "road_km_per_trip"]
-    return (after[columns] - before[columns]).add_prefix("delta_")
-
-
-__all__ = ["TripAssumptions", "compare_burden", "travel_burden"]
+__all__ = ["TripAssumptions", "travel_burden"]
