@@ -38,6 +38,7 @@ from ..errors import ParameterError
 from ..geo import metres_to_chord, unit_vectors
 from ..io.schema import CRS, METRIC_CRS_FRANCE
 from .assess import Assessment
+from .labels import place_labels, text_values
 
 GAP_COLUMNS = (
     "gap_id",
@@ -141,7 +142,7 @@ def find_gaps(
     labels = zone_labels(lat, lon, eps)
     weight = access["weight"].to_numpy(float)[todo]
     rural = access["density_class"].astype(str).to_numpy()[todo] == "rural"
-    names = _place_names(access)
+    names = place_labels(access)
     members = pd.DataFrame(
         {
             "zone": labels,
@@ -153,7 +154,7 @@ def find_gaps(
             "wlon": weight * lon,
             "distance": distance[todo],
             "point_id": np.asarray(point_id.astype(object))[todo],
-            "area": _text(access[assessment.by]).to_numpy()[todo],
+            "area": text_values(access[assessment.by]).to_numpy()[todo],
             "name": names.to_numpy()[todo],
         }
     )
@@ -300,21 +301,6 @@ def _box_distance2(points: np.ndarray, corner: np.ndarray, side: float) -> np.nd
     below = np.maximum(corner - points, 0.0)
     above = np.maximum(points - (corner + side), 0.0)
     return np.sum((below + above) ** 2, axis=1)
-
-
-def _text(values: pd.Series) -> pd.Series:
-    """Values as Python strings, ``""`` where missing (pandas' ``str`` dtype keeps NaN)."""
-    values = values.astype(object)
-    return values.where(values.notna(), "").map(str).str.strip()
-
-
-def _place_names(access: pd.DataFrame) -> pd.Series:
-    """Each place's name, its ``demand_id`` where the name is missing or blank."""
-    ids = _text(access["demand_id"])
-    if "name" not in access.columns:
-        return ids
-    names = _text(access["name"])
-    return names.where(names != "", ids)
 
 
 def _zone_polygons(
