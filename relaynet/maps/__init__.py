@@ -13,10 +13,12 @@ from __future__ import annotations
 from ._html import esc
 from ._page import RelayMap
 from .assets import cdn_assets, inline_assets, map_html, save_map
+from .comparison import comparison_map
 from .coverage import coverage_map, radius_px
 from .points import network_map, point_layers
 
 __all__ = [
+    "comparison_map",
     "RelayMap",
     "cdn_assets",
     "coverage_map",

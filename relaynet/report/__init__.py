@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from ..maps import comparison_map
 from .charts import bar_chart, histogram
-from .compare import COMPARISON_FILES, ComparisonReport, comparison_map, write_comparison
+from .compare import COMPARISON_FILES, ComparisonReport, write_comparison
 from .folder import report_folder
 from .pipeline import (
     DEFAULT_STANDARD,

@@ -24,7 +24,8 @@ import pandas as pd
 
 from ..coverage.compare import BASE, Comparison
 from ..io import write_csv, write_json
-from ..maps._html import esc
+from ..maps import comparison_map, esc
+from ..maps.comparison import GAINED, LOST
 from . import charts
 from .folder import check_writable, report_folder
 from .html import _CSS, _km, _num, _pct
@@ -40,13 +41,6 @@ COMPARISON_FILES = (
     "run.json",
 )
 """Files of a comparison folder (``map.html`` and ``changes.csv`` need the local engine)."""
-
-_GAINED = "#1a9850"
-_LOST = "#d73027"
-_MIXED = "#fdae61"
-_CLOSED = "#4d4d4d"
-_ADDED = "#7b3294"
-_HOURS = "#2166ac"
 
 
 @dataclass(frozen=True)
@@ -264,8 +258,8 @@ def _charts(comparison: Comparison) -> list[str]:
         )
     moved = comparison.by_area[comparison.by_area["scenario"] != comparison.baseline.name]
     for column, title, color in (
-        ("lost_weight", "People losing coverage, largest areas", _LOST),
-        ("gained_weight", "People gaining coverage, largest areas", _GAINED),
+        ("lost_weight", "People losing coverage, largest areas", LOST),
+        ("gained_weight", "People gaining coverage, largest areas", GAINED),
     ):
         top = moved[moved[column] > 0].nlargest(10, column)
         if len(top):
@@ -484,136 +478,9 @@ def render_comparison(
     return "\n".join(parts)
 
 
-# -- map ------------------------------------------------------------------------------------
-
-
-def _place_rows(changes: pd.DataFrame, access: pd.DataFrame, states: list[str]):
-    """Per place with any change: (lat, lon, weight, flag, tooltip) for one scenario."""
-    from ..maps.coverage import radius_px
-
-    values = changes[states].to_numpy(object)
-    gained = (values == "gained").any(axis=1)
-    lost = (values == "lost").any(axis=1)
-    moved = np.flatnonzero(gained | lost)
-    radius = radius_px(changes["weight"].to_numpy(float))
-    label = changes["name"] if "name" in changes.columns else changes["demand_id"]
-    rows = {"gained": [], "lost": [], "mixed": []}
-    lat = access["lat"].to_numpy(float)
-    lon = access["lon"].to_numpy(float)
-    for i in moved[np.argsort(-radius[moved], kind="stable")]:
-        flag = "mixed" if gained[i] and lost[i] else "gained" if gained[i] else "lost"
-        where = [
-            f"{'base' if s == 'state' else s.removeprefix('state_')}: {values[i, k]}"
-            for k, s in enumerate(states)
-            if values[i, k] != "unchanged"
-        ]
-        tip = f"{esc(label.iloc[i])} · {esc(_num(changes['weight'].iloc[i]))} people · " + esc(
-            ", ".join(where)
-        )
-        if not (np.isfinite(lat[i]) and np.isfinite(lon[i])):
-            continue
-        rows[flag].append([round(float(lat[i]), 5), round(float(lon[i]), 5), flag, radius[i], tip])
-    return rows
-
-
-def _point_changes(baseline, scenario) -> dict[str, pd.DataFrame]:
-    """Points closed, added, and with other opening hours, between two scenarios."""
-    before = baseline.points.set_index(baseline.point_ids)
-    after = scenario.points.set_index(scenario.point_ids)
-    closed = before.loc[before.index.difference(after.index, sort=False)]
-    added = after.loc[after.index.difference(before.index, sort=False)]
-    both = before.index.intersection(after.index, sort=False)
-    if "opening_hours" in before.columns and "opening_hours" in after.columns and len(both):
-        old = before.loc[both, "opening_hours"].astype(object).fillna("")
-        new = after.loc[both, "opening_hours"].astype(object).fillna("")
-        hours = after.loc[both[(old != new).to_numpy()]].assign(
-            old_hours=old[(old != new).to_numpy()]
-        )
-    else:
-        hours = after.iloc[0:0]
-    return {"closed": closed, "added": added, "hours": hours}
-
-
-def comparison_map(comparison: Comparison, *, tiles: str | None = "OpenStreetMap"):
-    """Folium map of a comparison: places gaining/losing coverage and points that changed,
-    one layer per scenario and kind of change (local engine)."""
-    import folium
-
-    from ..maps import _html
-    from ..maps._layers import CircleLayer
-    from ..maps.points import base_map, view_bounds
-
-    if comparison.changes is None:
-        from ..errors import ParameterError
-
-        raise ParameterError("comparison_map: per-place changes need the local engine")
-    access = comparison.runs[comparison.baseline.name].assessment.access
-    m = base_map(view_bounds(access["lon"].to_numpy(float), access["lat"].to_numpy(float)), tiles)
-    styles = {
-        name: {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.6}
-        for name, color in (
-            ("gained", _GAINED),
-            ("lost", _LOST),
-            ("mixed", _MIXED),
-            ("closed", _CLOSED),
-            ("added", _ADDED),
-            ("hours", _HOURS),
-        )
-    }
-    order = list(styles)
-    style_list = [styles[k] for k in order]
-    states = ["state", *[c for c in comparison.changes.columns if c.startswith("state_")]]
-    for scenario in comparison.scenarios[1:]:
-        mask = (comparison.changes["scenario"] == scenario.name).to_numpy()
-        changes = comparison.changes.loc[mask].reset_index(drop=True)
-        rows = _place_rows(changes, access, states)
-        for flag, text in (("gained", "gain"), ("lost", "lose"), ("mixed", "gain and lose")):
-            if rows[flag]:
-                data = [[r[0], r[1], order.index(r[2]), float(r[3]), r[4]] for r in rows[flag]]
-                name = f"{esc(scenario.name)}: {len(data)} places {text} coverage"
-                CircleLayer(data, style_list, name).add_to(m)
-        for flag, points in _point_changes(comparison.baseline, scenario).items():
-            if not len(points):
-                continue
-            data = []
-            for pid, row in zip(points.index, points.to_dict("records"), strict=True):
-                geom = row.get("geometry")
-                if geom is None or geom.is_empty:
-                    continue
-                tip = f"{esc(flag)}: {esc(row.get('name'))} ({esc(pid)})"
-                if flag == "hours":
-                    tip += f" · {esc(row.get('old_hours'))} → {esc(row.get('opening_hours'))}"
-                data.append([round(geom.y, 5), round(geom.x, 5), order.index(flag), 5.0, tip])
-            label = {"closed": "points closed", "added": "points added", "hours": "new hours"}
-            name = f"{esc(scenario.name)}: {len(data)} {label[flag]}"
-            CircleLayer(data, style_list, name).add_to(m)
-    legend = [
-        (
-            "Places (circle area ∝ people)",
-            [
-                (_GAINED, "gain coverage", "circle"),
-                (_LOST, "lose coverage", "circle"),
-                (_MIXED, "gain in one window, lose in another", "circle"),
-            ],
-        ),
-        (
-            "Points",
-            [
-                (_CLOSED, "closed", "circle"),
-                (_ADDED, "added", "circle"),
-                (_HOURS, "new opening hours", "circle"),
-            ],
-        ),
-    ]
-    m.add_child(_html.Legend(legend))
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
-
-
 __all__ = [
     "COMPARISON_FILES",
     "ComparisonReport",
-    "comparison_map",
     "render_comparison",
     "write_comparison",
 ]
