@@ -33,7 +33,7 @@ _LAZY = {
     "RelaynetError": "errors",
     "SolverError": "errors",
     "load_demand": "io",
-    "load_points": "io",
+    "load_points": "formats",
     "Locator": "nearest",
     "Standard": "standard",
     "coverage_map": "maps",

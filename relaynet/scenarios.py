@@ -394,7 +394,7 @@ def _new_points(points, label: str | None) -> tuple[gpd.GeoDataFrame, str]:
         frame = solution_points(points)
         return frame, label or f"{len(frame)} new sites of the {points.model} solution"
     if isinstance(points, str | os.PathLike):
-        from .io import load_points
+        from .formats import load_points
 
         path = Path(points)
         if not path.exists():

@@ -242,7 +242,6 @@ class TestDetection:
         path = tmp_path / "p.csv"
         path.write_text("id;lat;lon\nA;45;4\n")
         assert formats.detect(path) == "generic"
-        assert formats.resolve(path, "auto") is None  # read by relaynet.io unchanged
         osm = tmp_path / "x.osm"
         osm.write_text("<osm/>")
         assert formats.detect(osm) == "osm"

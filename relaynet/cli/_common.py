@@ -344,7 +344,7 @@ def points_format_flags(func):
 def point_files(paths, points_format: str = "auto", columns=None, defaults=None):
     """What ``--points`` … name: ``None`` (not given), one path as given (plain files read
     as before), or a :class:`relaynet.formats.PointFiles` (several files, a folder, or
-    options) for :func:`relaynet.io.load_points` and the coverage pipeline."""
+    options) for :func:`relaynet.formats.load_points` and the coverage pipeline."""
     paths = tuple(str(p) for p in (paths or ()))
     columns = parse_pairs(columns, "--columns")
     defaults = parse_pairs(defaults, "--defaults")
@@ -363,7 +363,7 @@ def point_files(paths, points_format: str = "auto", columns=None, defaults=None)
 def read_points(points):
     """``(accepted, rejected)`` of what :func:`point_files` returned (not ``None``)."""
     if isinstance(points, str):
-        from ..io import load_points
+        from ..formats import load_points
 
         return load_points(points)
     return points.load()

@@ -46,10 +46,12 @@ def _percent(value) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "parquet"]),
+    type=click.Choice(["csv", "parquet", "xlsx", "gpkg"]),
     default="csv",
     show_default=True,
-    help="Format of the per-place access table.",
+    help="Format of the per-place access table: access.csv, access.parquet, or "
+    "coverage.xlsx (sheets access, kpis, by_area, gaps, compliance, rejected) / "
+    "coverage.gpkg (layers access, gaps, compliance) for Excel and QGIS.",
 )
 @engine_options
 @library_errors
@@ -75,8 +77,9 @@ def coverage(
 ) -> None:
     """Coverage of DEMAND by the eligible POINTS under a service standard.
 
-    Writes to --out (atomically): access.csv (or .parquet: one row per place), kpis.json,
-    gaps.geojson, gaps.csv, compliance.csv, rejected.csv and run.json — the same pipeline
+    Writes to --out (atomically): access.csv (one row per place; or access.parquet,
+    coverage.xlsx, coverage.gpkg with --format), kpis.json, gaps.geojson, gaps.csv,
+    compliance.csv, rejected.csv and run.json — the same pipeline
     and files as `relaynet report`, without the HTML. Road distances ('5km road') and
     drive times are *estimated* from straight-line distance (× 1.3 at 50 km/h) — see
     relaynet.costs — unless --costs gives your own (metres or seconds).
@@ -85,6 +88,7 @@ def coverage(
     Examples:
       relaynet coverage --standard "5km|20min" --by departement --out out/
       relaynet coverage --standard "5km road" --out out/
+      relaynet coverage --standard 5km --format xlsx --out out/   # coverage.xlsx for Excel
       relaynet coverage --standard 20min --costs osrm.csv --costs-unit s --out out/
       relaynet coverage --standard 10km --open-at "2024-06-15 15:00" --service returns --out out/
       relaynet coverage --demand big.parquet --engine dask --scheduler tcp://host:8786 --out out/

@@ -62,7 +62,7 @@ def validate(
         click.echo(f"{path}: format {describe_format(path, points_format)}")
         source = point_files((path,), points_format, columns, point_defaults)
         if isinstance(source, str):
-            from ..io import load_points
+            from ..formats import load_points
 
             accepted, rejected = load_points(source, crs=crs, country=country_code, within=within)
         else:

@@ -15,19 +15,27 @@ format             file
 ``colissimo``      Colissimo ``listePointRetraitAcheminement`` XML/JSON, or a table
 ``chronopost``     Chronopost ``listePointRelais`` XML/JSON
 ``dpd``            DPD Pickup ``PUDO_ITEMS`` XML/JSON
-``osm``            OpenStreetMap extract (.osm, .osm.pbf …), see :mod:`relaynet.osm_points`
+``osm``            OpenStreetMap extract (.osm, .osm.pbf …), see :mod:`relaynet.io.osm`
 ``generic``        CSV, spreadsheet or geographic file with user-mapped columns
 =================  ==========================================================================
 
 ``format="auto"`` detects the format from the file's field names: when exactly one carrier
 matches it is used, when several do an :class:`~relaynet.errors.InputError` names them, and
 a file matching none is a generic table.
+
+Layering: this package is the front door for points files (``relaynet.load_points`` is
+:func:`load_points` here) and sits on top of :mod:`relaynet.io`, whose public API it uses:
+:func:`relaynet.io.load_points` (validates one canonical table),
+:func:`relaynet.io.load_osm_points`, :func:`relaynet.io.reject_outside`,
+:func:`relaynet.io.one_line` and :mod:`relaynet.io.hour_columns`. :mod:`relaynet.io` never
+imports this package: the dependency goes one way.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +45,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, ParameterError
+from ..io import load_osm_points, reject_outside
+from ..io import load_points as load_table
 from . import chronopost, colissimo, dpd, generic, inpost, mondial_relay
 from ._base import (
     JSON_SUFFIXES,
@@ -121,35 +131,11 @@ def detect(path: str | os.PathLike, *, layer: str | None = None) -> str:
 def describe_format(path: str | os.PathLike, format: str = "auto") -> str:
     """The format a points file or folder is read with, for people: ``"dpd (detected)"``,
     ``"colissimo (given)"``, or one entry per file of a folder."""
-    format = "auto" if format is None else str(format).lower()
-    if format not in FORMATS:
-        raise ParameterError(f"format={format!r}: expected one of {', '.join(FORMATS)}")
+    format = _check_format(format)
     path = Path(path)
     if path.is_dir():
         return "; ".join(f"{p.name}: {describe_format(p, format)}" for p in _paths(path))
     return f"{format} (given)" if format != "auto" else f"{detect(path)} (detected)"
-
-
-def resolve(source, format: str | None = "auto", *, layer: str | None = None) -> str | None:
-    """The format :func:`load_points` reads ``source`` with, or ``None`` when
-    :func:`relaynet.io.load_points` reads it unchanged (one CSV/geographic/OSM file, a
-    DataFrame, with ``format`` "auto" or "generic" or "osm")."""
-    format = "auto" if format is None else str(format).lower()
-    if format not in FORMATS:
-        raise ParameterError(f"format={format!r}: expected one of {', '.join(FORMATS)}")
-    if isinstance(source, pd.DataFrame):
-        return format if format in READERS else None
-    if isinstance(source, list | tuple):
-        return format
-    path = Path(source)
-    if path.is_dir() or _name(path).endswith(SHEET_SUFFIXES) and path.exists():
-        return format
-    if format in READERS:
-        return format
-    if format != "auto" or not path.is_file():
-        return None
-    detected = detect(path, layer=layer)
-    return detected if detected in READERS else None
 
 
 def load_points(
@@ -162,49 +148,80 @@ def load_points(
     strict: bool = False,
     layer: str | None = None,
     defaults: dict[str, object] | None = None,
+    within=None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read relay points from a carrier export, a spreadsheet, or several files at once.
+    """Read relay points from any points file: a carrier export, a spreadsheet, a CSV or
+    geographic table, an OSM extract, a DataFrame, or several files at once.
 
-    Parameters are those of :func:`relaynet.io.load_points`, plus:
+    This is ``relaynet.load_points``. Parameters are those of
+    :func:`relaynet.io.load_points` (which reads one canonical table), plus:
 
     source
         A path, a folder (every points file in it, by name), a list of paths, or a
-        DataFrame of carrier records (with ``format`` a carrier's name).
+        DataFrame (of carrier records when ``format`` names a carrier).
     format
         ``"auto"`` (detect per file), a carrier (``"mondial_relay"``, ``"inpost"``,
         ``"colissimo"``, ``"chronopost"``, ``"dpd"``), ``"osm"`` or ``"generic"``.
 
-    Every accepted and rejected row carries ``source_file``; rows of carrier formats also
-    carry ``source_row`` (line or record number) and ``carrier_type`` (the carrier's own
-    type code). ``defaults`` fills empty cells and replaces what the format assumes (e.g.
-    ``{"network": "relais_colis"}``). When several files give the same ``point_id`` to
-    points of different networks, those ids become ``"<network>:<id>"``; a repeat within a
-    network is rejected as a duplicate.
+    Every row of several files, and every row of a carrier format, carries
+    ``source_file``; carrier rows also carry ``source_row`` (line or record number) and
+    ``carrier_type`` (the carrier's own type code). ``defaults`` fills empty cells and
+    replaces what the format assumes (e.g. ``{"network": "relais_colis"}``). When several
+    files give the same ``point_id`` to points of different networks, those ids become
+    ``"<network>:<id>"``; a repeat within a network is rejected as a duplicate.
     """
+    format = _check_format(format)
+    options = dict(columns=columns, crs=crs, country=country, layer=layer, defaults=defaults)
+    # the readers' warnings (columns dropped …) name the caller's line, not this package's
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if isinstance(source, list | tuple) or (
+            not isinstance(source, pd.DataFrame) and Path(source).is_dir()
+        ):
+            accepted, rejected = _load_many(_paths(source), format, strict, options)
+            result = reject_outside(accepted, rejected, within, strict=strict)
+        else:
+            result = _load_one(source, format, strict, options, within)
+    for warning in caught:
+        warnings.warn(warning.message, warning.category, stacklevel=2)
+    return result
+
+
+def _check_format(format: str | None) -> str:
     format = "auto" if format is None else str(format).lower()
     if format not in FORMATS:
         raise ParameterError(f"format={format!r}: expected one of {', '.join(FORMATS)}")
-    options = dict(columns=columns, crs=crs, country=country, layer=layer, defaults=defaults)
-    if isinstance(source, list | tuple) or (
-        not isinstance(source, pd.DataFrame) and Path(source).is_dir()
-    ):
-        return _load_many(_paths(source), format, strict, options)
+    return format
+
+
+def _load_one(source, format: str, strict: bool, options: dict, within=None):
+    """One file or DataFrame: the dispatch from a format to its reader."""
     explicit = format
-    if not isinstance(source, pd.DataFrame) and format == "auto":
-        format = detect(source, layer=layer)
+    is_frame = isinstance(source, pd.DataFrame)
+    if not is_frame and format == "auto":
+        format = detect(source, layer=options["layer"])
     if format in READERS:
-        if columns and explicit == format:
+        if options["columns"] and explicit == format:
             raise ParameterError(
                 f"columns= applies to generic tables; format {format!r} reads its own fields"
             )
-        return _load_carrier(source, READERS[format], strict, country, layer, defaults)
-    if not isinstance(source, pd.DataFrame) and _name(Path(source)).endswith(SHEET_SUFFIXES):
-        return _load_sheet(Path(source), strict, options)
-    from ..io import load_points as load_table
-
-    return load_table(
-        source, format=format if format == "osm" else "generic", strict=strict, **options
-    )
+        accepted, rejected = _load_carrier(
+            source,
+            READERS[format],
+            strict,
+            options["country"],
+            options["layer"],
+            options["defaults"],
+        )
+        return reject_outside(accepted, rejected, within, strict=strict)
+    if is_frame:
+        return load_table(source, strict=strict, within=within, **options)
+    if _name(Path(source)).endswith(SHEET_SUFFIXES):
+        accepted, rejected = _load_sheet(Path(source), strict, options)
+        return reject_outside(accepted, rejected, within, strict=strict)
+    if format == "osm" or _name(Path(source)).endswith(_OSM_SUFFIXES):
+        return load_osm_points(source, strict=strict, within=within)
+    return load_table(source, strict=strict, within=within, **options)
 
 
 # --------------------------------------------------------------------------- one carrier file
@@ -240,8 +257,6 @@ def _fill_defaults(frame: pd.DataFrame, defaults: dict | None) -> pd.DataFrame:
 
 
 def _load_carrier(source, reader, strict, country, layer, defaults):
-    from ..io import load_points as load_table
-
     records = _records(source, reader, layer)
     table = reader.read(records, {**reader.ASSUMED, **(defaults or {})})
     frame = _fill_defaults(table.frame, defaults)
@@ -287,11 +302,9 @@ def _raise_if_strict(strict: bool, rejected: pd.DataFrame, source: str, label: s
 
 
 def _load_sheet(path: Path, strict: bool, options: dict):
-    from ..io import load_points as load_table
-
     frame, rows = generic.read_table(path, options["layer"])
     options = {**options, "layer": None}
-    accepted, rejected = load_table(frame, format="generic", strict=False, **options)
+    accepted, rejected = load_table(frame, strict=False, **options)
     rejected["row"] = rows[rejected["row"].to_numpy(dtype=np.int64) - 1]
     _raise_if_strict(strict, rejected, str(path), "row", len(frame))
     return accepted, rejected
@@ -333,11 +346,9 @@ def _paths(source) -> list[Path]:
 
 
 def _load_many(paths: list[Path], format: str, strict: bool, options: dict):
-    from ..io import load_points as load_one
-
     accepted_parts, rejected_parts = [], []
     for path in paths:
-        accepted, rejected = load_one(path, format=format, strict=False, **options)
+        accepted, rejected = _load_one(path, format, False, options)
         accepted = accepted.copy()
         accepted["source_file"] = str(path)
         if "source_file" not in rejected:
@@ -416,5 +427,4 @@ __all__ = [
     "describe_format",
     "detect",
     "load_points",
-    "resolve",
 ]

@@ -26,11 +26,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import one_line
-
-try:  # relaynet.io is becoming a package; its hour-column helpers move with it
-    from ..io.hours_columns import OSM_DAYS, days_to_osm, parse_day_value
-except ImportError:  # pragma: no cover - layout before the move
-    from ..io.hour_columns import OSM_DAYS, days_to_osm, parse_day_value
+from ..io.hour_columns import OSM_DAYS, days_to_osm, parse_day_value
 
 JSON_SUFFIXES = (".json",)
 XML_SUFFIXES = (".xml",)
@@ -292,7 +288,7 @@ def hours_from_days(days: dict[str, object], label: Callable[[str], str]) -> tup
 
     ``days`` maps OSM day codes (``"Mo"`` …) to a cell: a string (``"0900 1200 1400 1900"``,
     ``"09:00-12:00 14:00-19:00"``), a list of such values, or ``None``. ``"0000"`` pairs and
-    ``00:00-00:00`` spans mean closed (:func:`relaynet.hours_columns.parse_day_value`).
+    ``00:00-00:00`` spans mean closed (:func:`relaynet.io.hour_columns.parse_day_value`).
     Returns the string (``""`` when no day is open) and one problem per bad cell, named
     with ``label(day)``.
     """

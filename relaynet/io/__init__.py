@@ -13,7 +13,8 @@ Modules (one concern each; none imports this package's ``__init__`` names):
 - :mod:`~relaynet.io.within` — the area of ``within=`` and the reason for rows outside;
 - :mod:`~relaynet.io.load` — :func:`load_points` / :func:`load_demand`: validated
   GeoDataFrames and rejected rows (``accepted + rejected == rows read``);
-- :mod:`~relaynet.io.write` — atomic CSV / GeoJSON / strict JSON writers;
+- :mod:`~relaynet.io.write` — atomic CSV / Excel / GeoJSON / GeoPackage / strict JSON
+  writers;
 - :mod:`~relaynet.io.text` — :func:`one_line` for messages (no heavy import).
 
 Public names are imported on first use (PEP 562), so ``from relaynet.io import one_line``
@@ -42,6 +43,8 @@ _LAZY = {
     "write_csv": "write",
     "write_geojson": "write",
     "write_json": "write",
+    "write_gpkg": "write",
+    "write_xlsx": "write",
 }
 """Public name → module of this package that defines it."""
 

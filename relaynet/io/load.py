@@ -77,17 +77,18 @@ def load_points(
     strict: bool = False,
     layer: str | None = None,
     defaults: dict[str, object] | None = None,
-    format: str = "auto",
     within=None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read relay points from CSV, GeoJSON, GeoPackage, GeoParquet, OSM or a DataFrame.
+    """Read one table of relay points: CSV, GeoJSON, GeoPackage, GeoParquet, OSM or a
+    DataFrame.
 
     Parameters
     ----------
     source
         A file path, or a (Geo)DataFrame already in memory. Carrier exports, spreadsheets,
-        folders and lists of files are read by :func:`relaynet.formats.load_points`
-        (``format="auto"`` detects the format; see :data:`relaynet.formats.FORMATS`).
+        folders and lists of files are read by ``relaynet.load_points``
+        (:func:`relaynet.formats.load_points`, which detects the format and validates
+        through this function); this module does not know about them.
     columns
         Explicit mapping ``{input column: canonical column}``; wins over the automatic
         spellings (``lat``/``latitude``, ``lon``/``lng``, ``nom``, ``code_postal`` …).
@@ -115,14 +116,6 @@ def load_points(
     (accepted, rejected)
         Points in EPSG:4326 with the canonical columns, and the rejected rows with reasons.
     """
-    from ..formats import resolve
-
-    if resolve(source, format, layer=layer) is not None:
-        from ..formats import load_points as load_format
-
-        options = dict(columns=columns, crs=crs, country=country, layer=layer, defaults=defaults)
-        accepted, rejected = load_format(source, format=format, strict=strict, **options)
-        return reject_outside(accepted, rejected, within, strict=strict)
     if not isinstance(source, pd.DataFrame) and suffix_of(Path(source)) in OSM_SUFFIXES:
         return load_osm_points(source, strict=strict, within=within)
     raw = _raw_from(source, layer, crs)

@@ -113,7 +113,7 @@ def candidates_from_points(
     ----------
     source
         A GeoDataFrame with a CRS (polygons are reduced to a point on their surface), or a
-        file read with :func:`relaynet.io.load_points` (rejected rows are logged and left
+        file read with :func:`relaynet.load_points` (rejected rows are logged and left
         out).
     status
         ``"new"`` for candidates, ``"fixed"`` or ``"closable"`` for existing points.
@@ -125,7 +125,7 @@ def candidates_from_points(
         has one (the canonical points schema does), else every site is unlimited.
     """
     if not isinstance(source, gpd.GeoDataFrame):
-        from ..io import load_points
+        from ..formats import load_points
 
         source, rejected = load_points(source)
         if len(rejected):

@@ -28,7 +28,6 @@ from ..errors import InputError, ParameterError
 from ..io import (
     as_within,
     load_demand,
-    load_points,
     parse_within,
     reject_outside,
     write_csv,
@@ -89,6 +88,8 @@ def load_input(source, role: str, *, bundled: bool = False, within=None):
         Area the rows must lie in (see :func:`relaynet.io.load_points`); rows outside are
         rejected, also from a GeoDataFrame.
     """
+    from ..formats import PointFiles, load_points
+
     loader = load_points if role == "points" else load_demand
     if isinstance(source, gpd.GeoDataFrame):
         accepted, rejected = reject_outside(source, pd.DataFrame(), within)
@@ -98,8 +99,6 @@ def load_input(source, role: str, *, bundled: bool = False, within=None):
             rejected.insert(0, "file", "<GeoDataFrame>")
             rejected.insert(0, "source", role)
         return accepted, rejected, record
-    from ..formats import PointFiles
-
     if isinstance(source, PointFiles):  # several files, a folder, a format (CLI --points …)
         return _load_point_files(source, role, within)
     from_bundle = source is None
@@ -469,24 +468,93 @@ def run_kpis(run: CoverageRun) -> dict:
     )
 
 
+ACCESS_FORMATS = ("csv", "parquet", "xlsx", "gpkg")
+"""Values of ``write_tables(access_format=…)`` and ``relaynet coverage --format``."""
+
+
+def kpis_table(doc: Mapping[str, Any]) -> pd.DataFrame:
+    """The ``overall``, ``by_density`` and ``windows`` KPIs of a ``kpis.json`` document
+    (:func:`kpis_document`) as one flat table, one row per group.
+
+    Columns: ``section`` (``overall``, ``by_density`` or ``windows``), ``window`` (empty
+    outside ``windows``), ``description`` (the window's, else the base eligibility),
+    ``group`` (``all`` or a density class), then the KPIs as in ``kpis.json``.
+    """
+    rows: list[dict[str, Any]] = []
+    where = doc.get("where") or ""
+
+    def add(section: str, window: str, description: str, group: str, kpis) -> None:
+        rows.append(
+            {
+                "section": section,
+                "window": window,
+                "description": description,
+                "group": group,
+                **kpis,
+            }
+        )
+
+    add("overall", "", where, "all", doc.get("overall") or {})
+    for group, kpis in (doc.get("by_density") or {}).items():
+        add("by_density", "", where, group, kpis)
+    for window, groups in (doc.get("windows") or {}).items():
+        description = groups.get("description") or ""
+        for group, kpis in groups.items():
+            if isinstance(kpis, Mapping):
+                add("windows", window, description, group, kpis)
+    return pd.DataFrame(rows)
+
+
 def write_tables(folder: Path, run: CoverageRun, *, access_format: str = "csv") -> list[str]:
     """Write the data files of a run into ``folder``; the names written, sorted.
 
-    ``access.csv`` (or ``.parquet``), ``gaps.geojson``, ``gaps.csv``, ``compliance.csv``,
-    ``rejected.csv``, ``kpis.json`` and, with an optimisation, ``sites.csv``.
-    """
-    from ..io import atomic_path
+    ``gaps.geojson``, ``gaps.csv``, ``compliance.csv``, ``rejected.csv``, ``kpis.json``,
+    with an optimisation ``sites.csv``, and the per-place access table by
+    ``access_format`` (one of :data:`ACCESS_FORMATS`):
 
+    - ``"csv"``: ``access.csv``; ``"parquet"``: ``access.parquet``;
+    - ``"xlsx"``: ``coverage.xlsx`` (:func:`relaynet.io.write_xlsx`), sheets ``access``,
+      ``kpis`` (:func:`kpis_table`), ``by_area``, ``gaps`` (without the polygons: those are
+      in ``gaps.geojson``), ``compliance`` and ``rejected``;
+    - ``"gpkg"``: ``coverage.gpkg`` (:func:`relaynet.io.write_gpkg`), layers ``access``
+      (points at each place), ``gaps`` (polygons) and ``compliance`` (attributes only).
+    """
+    from ..io import atomic_path, write_gpkg, write_xlsx
+
+    if access_format not in ACCESS_FORMATS:
+        raise ParameterError(
+            f"access_format={access_format!r}: expected one of {', '.join(ACCESS_FORMATS)}"
+        )
+    access = run.assessment.access
     files = ["gaps.geojson", "gaps.csv", "compliance.csv", "rejected.csv", "kpis.json"]
+    kpis = run_kpis(run)
     if access_format == "parquet":
         with atomic_path(folder / "access.parquet") as tmp:
-            run.assessment.access.to_parquet(tmp, index=False)
+            access.to_parquet(tmp, index=False)
         files.append("access.parquet")
     elif access_format == "csv":
-        write_csv(run.assessment.access, folder / "access.csv")
+        write_csv(access, folder / "access.csv")
         files.append("access.csv")
+    elif access_format == "xlsx":
+        sheets = {
+            "access": access,
+            "kpis": kpis_table(kpis),
+            "by_area": run.assessment.by_area.reset_index(),
+            "gaps": pd.DataFrame(run.gaps).drop(columns=run.gaps.geometry.name),
+            "compliance": run.compliance,
+            "rejected": run.rejected,
+        }
+        write_xlsx(sheets, folder / "coverage.xlsx")
+        files.append("coverage.xlsx")
     else:
-        raise ParameterError(f"access_format={access_format!r}: expected 'csv' or 'parquet'")
+        places = gpd.points_from_xy(access["lon"], access["lat"], crs="EPSG:4326")
+        layers = {
+            "access": gpd.GeoDataFrame(access, geometry=places),
+            "gaps": run.gaps,
+            "compliance": run.compliance,
+        }
+        write_gpkg(layers, folder / "coverage.gpkg")
+        files.append("coverage.gpkg")
     write_geojson(run.gaps, folder / "gaps.geojson")
     write_csv(run.gaps, folder / "gaps.csv")
     write_csv(run.compliance, folder / "compliance.csv")
@@ -494,7 +562,7 @@ def write_tables(folder: Path, run: CoverageRun, *, access_format: str = "csv") 
     if run.solution is not None:
         write_csv(run.solution.sites, folder / "sites.csv")
         files.append("sites.csv")
-    write_json(run_kpis(run), folder / "kpis.json")
+    write_json(kpis, folder / "kpis.json")
     return sorted(files)
 
 
@@ -532,6 +600,7 @@ def write_run_record(
 
 
 __all__ = [
+    "ACCESS_FORMATS",
     "AREA_ALIASES",
     "DEFAULT_STANDARD",
     "KPIS_SCHEMA",
@@ -540,6 +609,7 @@ __all__ = [
     "area_column",
     "compliance_summary",
     "kpis_document",
+    "kpis_table",
     "load_input",
     "run_coverage",
     "run_kpis",
