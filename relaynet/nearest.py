@@ -9,6 +9,11 @@ Filters never degrade to "query everything, then drop": each distinct eligibilit
 gets its own tree over the eligible points only (built once, cached by the mask's
 content), so the k returned are exactly the k nearest *eligible* points, at the same cost
 whether 100 % or 1 % of the points are eligible.
+
+Trees are built on first use: a handful of places against the points (the command line's
+``--at``) are answered by one exact brute-force pass over the eligible points' unit
+vectors instead (same chord distances, ties by point order), which costs less than
+building a tree — or importing scipy.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from collections import OrderedDict
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from .eligibility import Eligibility
 from .errors import ParameterError
@@ -81,15 +85,49 @@ def places_latlon(places) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pd.Series(np.arange(len(lat))).astype("str").array, lat, lon
 
 
-class _Index:
-    """A k-d tree over a subset of the points (``rows`` into the full table)."""
+_BRUTE_FORCE_PAIRS = 1_000_000
+"""Largest places × eligible points answered by brute force instead of a k-d tree."""
 
-    __slots__ = ("rows", "tree")
+
+class _Index:
+    """A k-d tree over a subset of the points (``rows`` into the full table), built on
+    first use."""
+
+    __slots__ = ("_tree", "leafsize", "n", "rows", "xyz")
 
     def __init__(self, xyz: np.ndarray, rows: np.ndarray | None, leafsize: int) -> None:
         self.rows = rows
-        data = xyz if rows is None else xyz[rows]
-        self.tree = cKDTree(data, leafsize=leafsize, balanced_tree=False) if len(data) else None
+        self.xyz = xyz if rows is None else xyz[rows]
+        self.n = len(self.xyz)
+        self.leafsize = leafsize
+        self._tree = None
+
+    @property
+    def tree(self):
+        """The ``scipy.spatial.cKDTree`` over the subset (None when it is empty)."""
+        if self._tree is None and self.n:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.xyz, leafsize=self.leafsize, balanced_tree=False)
+        return self._tree
+
+    def query(self, xyz: np.ndarray, k: int, bound: float, workers: int):
+        """Chords and positions of the k nearest (``inf`` and ``n`` past the end/bound),
+        shape (m, k), like ``cKDTree.query``."""
+        m = len(xyz)
+        if self._tree is None and m * self.n <= _BRUTE_FORCE_PAIRS:
+            chord = np.sqrt(((xyz[:, None, :] - self.xyz[None, :, :]) ** 2).sum(axis=2))
+            take = min(k, self.n)
+            order = np.argsort(chord, axis=1, kind="stable")[:, :take]
+            found = np.full((m, k), self.n, dtype=np.int64)
+            dist = np.full((m, k), np.inf)
+            nearest = np.take_along_axis(chord, order, axis=1)
+            inside = nearest <= bound
+            found[:, :take] = np.where(inside, order, self.n)
+            dist[:, :take] = np.where(inside, nearest, np.inf)
+            return dist, found
+        chord, found = self.tree.query(xyz, k=k, distance_upper_bound=bound, workers=workers)
+        return chord.reshape(m, k), found.reshape(m, k)
 
 
 class Locator:
@@ -223,15 +261,11 @@ class Locator:
         index = self._index(where)
         rows = np.full((m, k), -1, dtype=np.int64)
         dist = np.full((m, k), np.nan)
-        if index.tree is None or m == 0:
+        if index.n == 0 or m == 0:
             return rows, dist
-        chord, found = index.tree.query(
-            unit_vectors(lat, lon), k=k, distance_upper_bound=bound, workers=self.workers
-        )
-        chord = chord.reshape(m, k)
-        found = found.reshape(m, k)
+        chord, found = index.query(unit_vectors(lat, lon), k, bound, self.workers)
         ok = np.isfinite(chord)
-        n_sub = index.tree.n
+        n_sub = index.n
         found = np.where(ok, found, n_sub)
         mapped = found if index.rows is None else np.append(index.rows, -1)[found]
         rows[:] = np.where(ok, mapped, -1)
@@ -323,7 +357,7 @@ class Locator:
         lat = np.atleast_1d(np.asarray(lat, float))
         lon = np.atleast_1d(np.asarray(lon, float))
         empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-        if index.tree is None or len(lat) == 0:
+        if index.n == 0 or len(lat) == 0:
             return empty
         xyz = unit_vectors(lat, lon)
         radius_m = np.asarray(radius_m, float)
@@ -355,7 +389,7 @@ class Locator:
         index = self._index(where)
         lat = np.atleast_1d(np.asarray(lat, float))
         lon = np.atleast_1d(np.asarray(lon, float))
-        if index.tree is None or len(lat) == 0:
+        if index.n == 0 or len(lat) == 0:
             return np.zeros(len(lat), dtype=np.int64)
         counts = index.tree.query_ball_point(
             unit_vectors(lat, lon),

@@ -116,8 +116,28 @@ def _arrondissement_rows() -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def communes() -> pd.DataFrame:
     """The place table: ``demand_id`` (INSEE code), ``name``, ``area_id``, ``area_name``,
-    ``postcodes`` (``";"``-joined), ``lat``, ``lon`` and ``key`` (normalized name)."""
-    table = gpd.read_parquet(datasets.path("communes_demand.parquet"))
+    ``postcodes`` (``";"``-joined), ``lat``, ``lon`` and ``key`` (normalized name).
+
+    Built once from the bundled communes and kept in the on-disk cache
+    (:mod:`relaynet.cache`), keyed by the bundled file's content and relaynet's version.
+    """
+    from . import cache
+
+    source = datasets.path("communes_demand.parquet")
+    key = cache.content_key([source], "places.communes")
+    frame = cache.read_frame(key, geo=False)
+    if frame is not None and list(frame.columns) == list(_TABLE_COLUMNS):
+        return frame
+    frame = _build_communes(source)
+    cache.write_frame(key, frame)
+    return frame
+
+
+_TABLE_COLUMNS = ("demand_id", "name", "area_id", "area_name", "postcodes", "lat", "lon", "key")
+
+
+def _build_communes(source) -> pd.DataFrame:
+    table = gpd.read_parquet(source)
     frame = pd.DataFrame(
         {
             "demand_id": table["demand_id"].astype(str).to_numpy(),

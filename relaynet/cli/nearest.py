@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 import click
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 
-from .. import datasets, hours
 from ..distributed.cli import engine_options
-from ..eligibility import Eligibility
 from ..errors import ParameterError
-from ..io import (
-    as_within,
-    load_demand,
-    neutralise_formulas,
-    reject_outside,
-    write_csv,
-    write_geojson,
-)
-from ..nearest import Locator
-from ..places import resolve_place
 from ._common import (
     echo_table,
     eligibility_options,
@@ -34,20 +20,49 @@ from ._common import (
     within_option,
 )
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
 
-def _load_points(source) -> gpd.GeoDataFrame:
+    from ..eligibility import Eligibility
+
+
+def _points_key(source) -> str:
+    """Cache key of the points input (bundled points, one file, or files with options)."""
+    from .. import cache, datasets
+
+    if source is None:
+        return cache.points_key([datasets.path("laposte_points.parquet")], "bundled")
+    if isinstance(source, str):
+        return cache.points_key([source])
+    return cache.points_key(source.paths, source.format, source.columns, source.defaults)
+
+
+def _load_points(source, key: str | None = None) -> gpd.GeoDataFrame:
+    """The points of ``--points`` (default: the bundled La Poste points); a file's accepted
+    rows come from the cache (:mod:`relaynet.cache`) when it has them."""
+    import geopandas as gpd
+
+    from .. import cache, datasets
+
     if source is None:
         return gpd.read_parquet(datasets.path("laposte_points.parquet"))
-    points, rejected = read_points(source)
-    if len(rejected):
+    key = key or _points_key(source)
+    points, n_rejected = cache.cached_points(key, lambda: read_points(source))
+    if n_rejected:
         name = source if isinstance(source, str) else ", ".join(source.paths)
-        click.echo(f"{name}: {len(rejected)} rows rejected (see `relaynet validate`)", err=True)
+        click.echo(f"{name}: {n_rejected} rows rejected (see `relaynet validate`)", err=True)
     return points
 
 
 def _keep_within(points: gpd.GeoDataFrame, within: str | None, places=None):
     """The points inside ``--within`` (``demand:<distance>``: near the places); the count
     of those left out goes to standard error."""
+    import pandas as pd
+
+    from ..io import as_within, reject_outside
+
     if not within:
         return points
     points, outside = reject_outside(points, pd.DataFrame(), as_within(within, demand=places))
@@ -61,8 +76,14 @@ def _places(at: str | None, lat: float | None, lon: float | None, places_path: s
     if given != 1:
         raise click.UsageError("give exactly one of --at, --lat/--lon or --places")
     if at is not None:
+        from ..places import resolve_place
+
         return resolve_place(at)
+    import geopandas as gpd
+
     if places_path is not None:
+        from ..io import load_demand
+
         demand, rejected = load_demand(places_path)
         if len(rejected):
             click.echo(f"{places_path}: {len(rejected)} rows rejected", err=True)
@@ -176,20 +197,32 @@ def nearest(
         else:
             _emit_geojson(access, points, output)
         return
+    from .. import cache
+    from ..nearest import Locator
+
     places = _places(at, lat, lon, places_path)
-    points = _keep_within(_load_points(points_source), within, places)
+    key = _points_key(points_source)
+    points = _keep_within(_load_points(points_source, key), within, places)
+    if within:  # the points kept depend on the area (and, for demand:…, on the places)
+        near = within.startswith("demand") and cache.array_digest(
+            places.geometry.get_coordinates().to_numpy()
+        )
+        key = cache.derived_key(key, "within", within, near)
+    mask = None if where.is_empty else cache.cached_mask(key, where, points)
     locator = Locator(points)
-    access = locator.nearest(places, k=k, where=where, max_distance_m=max_distance_m)
+    access = locator.nearest(places, k=k, where=mask, max_distance_m=max_distance_m)
     if fmt == "csv":
         _emit_csv(access, output)
         return
     if fmt == "geojson":
         _emit_geojson(access, points, output)
         return
-    _emit_table(access, places, points, where, locator)
+    _emit_table(access, places, points, where, mask)
 
 
 def _emit_csv(access: pd.DataFrame, output: str | None) -> None:
+    from ..io import neutralise_formulas, write_csv
+
     if output:
         write_csv(access, output)
         click.echo(f"{len(access)} rows written to {output}", err=True)
@@ -198,6 +231,11 @@ def _emit_csv(access: pd.DataFrame, output: str | None) -> None:
 
 
 def _emit_geojson(access: pd.DataFrame, points: gpd.GeoDataFrame, output: str | None) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    from ..io import write_geojson
+
     geometry = points.geometry.reset_index(drop=True)
     found = access.dropna(subset=["point_id"]).copy()
     positions = pd.Index(points["point_id"].astype(str)).get_indexer(found["point_id"])
@@ -211,10 +249,13 @@ def _emit_geojson(access: pd.DataFrame, points: gpd.GeoDataFrame, output: str | 
         click.echo(frame.to_crs("EPSG:4326").to_json(drop_id=True))
 
 
-def _emit_table(access, places, points, where: Eligibility, locator: Locator) -> None:
+def _emit_table(access, places, points, where: Eligibility, mask) -> None:
+    import pandas as pd
+
+    from .. import hours
+
     when = where.open_at or (where.open_during[0] if where.open_during else None)
     when = when or dt.datetime.now().replace(second=0, microsecond=0)
-    mask = locator.mask(where)
     eligible = len(points) if mask is None else int(mask.sum())
     click.echo(f"Filter: {where.describe()} — {eligible} of {len(points)} points eligible")
     found = access.dropna(subset=["point_id"])
@@ -250,6 +291,10 @@ def _emit_table(access, places, points, where: Eligibility, locator: Locator) ->
 
 
 def _open_labels(points: pd.DataFrame, when: dt.datetime) -> np.ndarray:
+    import numpy as np
+
+    from .. import hours
+
     sched = hours.Schedules(points)
     state = hours.is_open(sched, when)
     return np.where(~sched.known, "unknown", np.where(state, "open", "closed"))

@@ -13,23 +13,42 @@ partition runs the local code on its rows. Coverage KPIs are combined from addit
 >>> result = distributed.assess("demand/", points, "5km", scheduler="tcp://host:8786")
 
 ``scheduler=None`` starts a LocalCluster (2 workers, 4 GiB each by default) for the run.
-Importing this package does not need dask; calling it does.
+Importing this package does not need dask; calling it does. The API (and pandas,
+geopandas with it) is imported on first use (PEP 562), so the command line's
+:func:`engine_options` stays light.
 """
 
 from __future__ import annotations
 
 from ._cluster import DEFAULT_MEMORY_LIMIT, DEFAULT_WORKERS, INSTALL_HINT, require_dask
-from ._source import read_demand
-from .api import (
-    QUANTILE_RESOLUTION_M,
-    ClusterOptions,
-    DistributedAssessment,
-    assess,
-    nearest,
-    run_assess,
-    run_nearest,
-)
 from .cli import engine_options
+
+_LAZY = {
+    "read_demand": "_source",
+    "QUANTILE_RESOLUTION_M": "api",
+    "ClusterOptions": "api",
+    "DistributedAssessment": "api",
+    "assess": "api",
+    "nearest": "api",
+    "run_assess": "api",
+    "run_nearest": "api",
+}
+"""Public name → module of this package that defines it."""
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'relaynet.distributed' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",

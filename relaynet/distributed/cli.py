@@ -50,14 +50,14 @@ def engine_options(func):
     )
     @functools.wraps(func)
     def wrapper(*args, engine, scheduler, workers, memory_limit, **kwargs):
-        from .api import ClusterOptions
-
         if engine is None:
             engine = "dask" if scheduler else "local"
         if engine == "local" and scheduler:
             raise click.UsageError("--scheduler needs --engine dask")
         cluster = None
         if engine == "dask":
+            from .api import ClusterOptions  # heavy: only for the dask engine
+
             cluster = ClusterOptions(
                 scheduler=scheduler, n_workers=workers, memory_limit=memory_limit
             )

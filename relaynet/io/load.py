@@ -16,17 +16,19 @@ than :data:`~relaynet.io.read.MAX_CELL_CHARS` characters reject their row.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, ParameterError
 from . import validate as v
 from .columns import (
     DEMAND_ALIASES,
@@ -202,34 +204,25 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults, wit
             raise InputError(f"{raw.source}: columns= maps several input columns to {twice}")
     n = len(frame)
     width = len(frame.columns)
-    blank = np.zeros(n, dtype=bool)
-    if ncells is not None:
-        blank = np.array(
-            [
-                not any(str(x).strip() for x in row if x is not None)
-                for row in frame.itertuples(index=False, name=None)
-            ],
-            dtype=bool,
-        )
+    blank = np.zeros(n, dtype=bool) if ncells is None else _blank_rows(frame)
     mapping = map_columns(list(frame.columns), aliases, columns)
     frame = _bounded_columns(frame, mapping, aliases, columns or {}, raw.source)
     data = frame.rename(columns={c: mapping[c] for c in frame.columns})
     original = frame
-    reasons: list[list[str]] = [[] for _ in range(n)]
+    reasons: dict[int, list[str]] = {}  # row position → problems (rows with none: absent)
 
     def add(messages: list[str | None]) -> None:
-        for i, message in enumerate(messages):
-            if message:
-                reasons[i].append(message)
+        for i in [i for i, message in enumerate(messages) if message]:
+            reasons.setdefault(i, []).append(messages[i])
 
-    if ncells is not None:
+    if ncells is not None and (ncells != width).any():
         add(
             [
                 None if c == width else f"row has {c} fields, header has {width}"
                 for c in ncells.tolist()
             ]
         )
-    if raw.long_cells is not None:
+    if raw.long_cells is not None and any(c is not None for c in raw.long_cells):
         add(
             [
                 f"cell in column {c[:80]!r} longer than {MAX_CELL_CHARS} characters"
@@ -264,7 +257,7 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults, wit
             )
         out[column] = _as_dtype(out[column], dtype)
     extras = [c for c in data.columns if c not in schema and c not in consumed]
-    out = pd.concat([out, data[extras]], axis=1)
+    out = pd.concat([out, data[extras].astype(object)], axis=1)  # cells as read, any reader
     if (
         raw.geometry is not None
         and what == "demand"
@@ -273,9 +266,12 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults, wit
         areas = raw.geometry.to_crs(6933).area.to_numpy() / 1e6
         out["area_km2"] = np.where(raw.geometry.geom_type.eq("Point"), np.nan, areas)
 
-    reasons = [["blank line"] if b else r for r, b in zip(reasons, blank, strict=True)]
-    bad = np.array([bool(r) for r in reasons])
-    geometry = gpd.points_from_xy(lon, lat, crs=CRS)
+    for i in np.flatnonzero(blank).tolist():
+        reasons[i] = ["blank line"]
+    bad = np.zeros(n, dtype=bool)
+    bad[list(reasons)] = True
+    with _gc_paused():  # millions of new geometries, no cycles: collections are pure cost
+        geometry = gpd.points_from_xy(lon, lat, crs=CRS)
     accepted = gpd.GeoDataFrame(out.loc[~bad], geometry=geometry[~bad], crs=CRS)
     accepted = accepted[[*schema, *[c for c in accepted.columns if c not in schema]]]
     accepted = accepted.reset_index(drop=True)
@@ -283,7 +279,7 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults, wit
         {
             "row": pd.Series(raw.row_numbers[bad], dtype="int64"),
             "reason": pd.Series(
-                ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b], dtype="str"
+                ["; ".join(reasons[i]) for i in np.flatnonzero(bad).tolist()], dtype="str"
             ),
         }
     )
@@ -302,17 +298,54 @@ def _load(raw: RawTable, what: str, columns, crs, country, strict, defaults, wit
     return accepted, rejected
 
 
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector (re-enabled after, if it was on)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of delimited text whose every cell is empty or whitespace (columns are checked
+    only for the rows still blank, so a long file costs about one column)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for position in range(len(frame.columns)):
+        rows = np.flatnonzero(blank)
+        if len(rows) == 0:
+            break
+        column = frame.iloc[:, position]
+        cells = column if len(rows) == len(frame) else column.iloc[rows]
+        blank[rows] = (v.text_values(cells) == "").to_numpy(dtype=bool)
+    return blank
+
+
 def _check_ids(ids: pd.Series, numbers: np.ndarray, column: str, label: str) -> list[str | None]:
     messages: list[str | None] = [None] * len(ids)
-    first_seen: dict[str, int] = {}
-    for i, value in enumerate(ids):
-        if not value:
-            messages[i] = f"missing {column}"
-        elif value in first_seen:
+    values = ids.to_numpy(dtype=object)
+    missing = (ids == "").to_numpy(dtype=bool)
+    repeated = ids.duplicated(keep="first").to_numpy(dtype=bool) & ~missing
+    for i in np.flatnonzero(missing).tolist():
+        messages[i] = f"missing {column}"
+    if repeated.any():
+        first_seen = dict(
+            zip(values[~repeated & ~missing].tolist(), numbers[~repeated & ~missing].tolist())
+        )
+        for i in np.flatnonzero(repeated).tolist():
+            value = values[i]
             messages[i] = f"duplicate {column} {value!r} (first on {label} {first_seen[value]})"
-        else:
-            first_seen[value] = int(numbers[i])
     return messages
+
+
+def _per_distinct(values: pd.Series, function) -> list:
+    """``[function(x) for x in values]``, calling ``function`` once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    results = [function(u) for u in uniques.tolist()]
+    return [results[c] for c in codes.tolist()]
 
 
 def _coordinates(raw: RawTable, data: pd.DataFrame, crs, country, add) -> tuple:
@@ -367,14 +400,18 @@ def _coordinates(raw: RawTable, data: pd.DataFrame, crs, country, add) -> tuple:
         x_text[~ok] = np.where(xbad[~ok], "?", raw_x[~ok])
         y_text[~ok] = np.where(ybad[~ok], "?", raw_y[~ok])
         x_text[~ok & ~xbad & ~ybad] = ""
-    lon_num, _, _ = v.numeric(x_text)
-    lat_num, _, _ = v.numeric(y_text)
-    if v.looks_projected(lon_num, lat_num):
+    failure = None
+    try:  # parses the cells once; the checks below keep their order
+        lon, lat, messages = v.check_coordinates(x_text, y_text, country)
+    except ParameterError as exc:
+        (lon, _, _), (lat, _, _), failure = v.numeric(x_text), v.numeric(y_text), exc
+    if v.looks_projected(lon, lat):
         raise InputError(
             f"{raw.source}: coordinates look projected (values in metres, e.g. Lambert-93), "
             "not WGS84 degrees; pass crs= (e.g. crs='EPSG:2154')"
         )
-    lon, lat, messages = v.check_coordinates(x_text, y_text, country)
+    if failure is not None:
+        raise failure
     add(messages)
     return lon, lat, consumed, np.array([m is None for m in messages], dtype=bool)
 
@@ -487,36 +524,35 @@ def _demand_columns(raw, data, out, add, defaults) -> set[str]:
     if "weight" in data:
         values, missing, bad = v.numeric(data["weight"])
         text = v.text_values(data["weight"])
-        messages = []
-        for i in range(len(values)):
+        messages: list[str | None] = [None] * len(values)
+        for i in np.flatnonzero(missing | bad | (values < 0)).tolist():
             if missing[i]:
-                messages.append("missing weight")
+                messages[i] = "missing weight"
             elif bad[i]:
-                messages.append(f"non-numeric weight {text.iloc[i]!r}")
-            elif values[i] < 0:
-                messages.append(f"negative weight {values[i]:g}")
+                messages[i] = f"non-numeric weight {text.iloc[i]!r}"
             else:
-                messages.append(None)
+                messages[i] = f"negative weight {values[i]:g}"
         add(messages)
         out["weight"] = values
     else:
         out["weight"] = float(defaults.get("weight", 1.0))
     if "density_class" in data:
-        tokens = v.text_values(data["density_class"])
-        classes, messages = [], []
-        for raw_class in tokens:
+
+        def density(raw_class: str) -> tuple[str | None, str | None]:
             token = normalize_token(raw_class)
             if token.endswith("_0"):
                 token = token[:-2]
-            classes.append(DENSITY_ALIASES.get(token) if token else None)
-            messages.append(
+            message = (
                 f"unknown density_class {raw_class!r} (expected urban, intermediate, rural "
                 "or INSEE level 1-7)"
                 if token and token not in DENSITY_ALIASES
                 else None
             )
-        out["density_class"] = classes
-        add(messages)
+            return (DENSITY_ALIASES.get(token) if token else None), message
+
+        parsed = _per_distinct(v.text_values(data["density_class"]), density)
+        out["density_class"] = [p[0] for p in parsed]
+        add([p[1] for p in parsed])
     return set()
 
 
@@ -525,6 +561,8 @@ def _as_dtype(series: pd.Series, dtype: str) -> pd.Series:
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if dtype == "boolean":
         return series.astype("boolean")
+    if series.dtype == "str":  # already text with NaN for missing: what the line below gives
+        return series
     return series.astype(object).where(series.notna(), None).astype("str")
 
 

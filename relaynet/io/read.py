@@ -2,6 +2,12 @@
 
 Part of :mod:`relaynet.io`: no validation of values happens here, only of
 the file itself (exists, readable, not empty, known format, CRS stated).
+
+Delimited text is read by pyarrow's multi-threaded CSV parser when that gives exactly what
+the ``csv`` module would (:func:`_records_arrow`: one record per line, every record as wide
+as the header, no cell over :data:`MAX_CELL_CHARS`); anything else — quoted newlines, ragged
+rows, a header after blank lines — goes through the ``csv`` module, line by line. Both give
+the same cells, line numbers and rejected rows (``tests/test_io_speed_paths.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ MAX_CELL_CHARS = 131_072
 row ("cell longer than …") instead of making the whole file unreadable."""
 
 _FIELD_LIMIT_LOCK = threading.Lock()
+
+_ARROW_MIN_BYTES = 1 << 20
+"""Smaller delimited files are read by the csv module: pyarrow's per-column set-up costs more
+than it saves there (a 4 000-column header with one row)."""
 
 
 @dataclass
@@ -91,6 +101,11 @@ def read_raw(path: str | os.PathLike, *, layer: str | None = None, crs=None) -> 
 
 
 def _decode(path: Path) -> str:
+    return _decode_bytes(path)[0]
+
+
+def _decode_bytes(path: Path) -> tuple[str, bytes]:
+    """The text of a delimited file and its UTF-8 bytes (without a byte-order mark)."""
     data = path.read_bytes()
     if path.name.lower().endswith(".gz"):
         try:
@@ -99,12 +114,17 @@ def _decode(path: Path) -> str:
             raise InputError(f"{path}: truncated or corrupt gzip file ({one_line(exc)})") from None
     if b"\x00" in data[:4096]:
         raise InputError(f"{path}: looks like a binary file, expected delimited text (CSV)")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return text, data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text, text.encode("utf-8")
 
 
 def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -143,10 +163,10 @@ def _cut_long_cells(body: list[list[str]], names: list[str]) -> list[str | None]
 
 
 def _read_csv(path: Path) -> RawTable:
-    text = _decode(path)
-    if not text.strip():
+    text, data = _decode_bytes(path)
+    if not text or text.isspace():
         raise InputError(f"{path}: file is empty, expected a header and data rows")
-    header = text.lstrip("\r\n").splitlines()[0]
+    header = _first_line(text.lstrip("\r\n"))
     counts = {d: header.count(d) for d in _DELIMITERS}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
@@ -154,6 +174,13 @@ def _read_csv(path: Path) -> RawTable:
             f"{path}: header {header[:80]!r} has no ';', ',', tab or '|' delimiter; expected "
             "a delimited file with a header row"
         )
+    fast = _records_arrow(data, header, delimiter)
+    if fast is not None:
+        frame, numbers, cells = fast
+        return RawTable(
+            frame, numbers, None, str(path), "line", cells, long_cells=[None] * len(frame)
+        )
+    del data
     try:
         rows, line_numbers = _records(text, delimiter)
     except csv.Error as exc:
@@ -193,6 +220,116 @@ def _read_csv(path: Path) -> RawTable:
         cells_per_row=np.asarray([len(r) for r in body], dtype=np.int64),
         long_cells=long_cells,
     )
+
+
+def _first_line(text: str) -> str:
+    """``text.splitlines()[0]`` without splitting the whole text."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if size >= len(text) or len(lines) > 1:
+            return lines[0]
+        size *= 4
+
+
+def _records_arrow(
+    data: bytes, header: str, delimiter: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+    """``(frame, line numbers, cells per row)`` of UTF-8 delimited ``data`` read by pyarrow,
+    or None when the ``csv`` module must read it (see the module docstring).
+
+    The result equals the ``csv`` module's (``excel`` dialect: ``"`` quotes, doubled to
+    escape) when: the header is the first line and has no quote; every line ends with
+    ``\n`` or ``\r\n``; no quoted cell spans lines (every line holds an even number of
+    quotes); every non-empty line has exactly the header's number of cells (pyarrow refuses
+    the file otherwise); no cell is longer than :data:`MAX_CELL_CHARS`. An empty line is a
+    row with no cell, as the ``csv`` module reads it; empty lines at the end are not rows.
+    """
+    newline = data.find(b"\n")
+    first_line = (data if newline < 0 else data[:newline]).rstrip(b"\r")
+    try:
+        if first_line.decode("utf-8") != header or '"' in header:
+            return None
+    except UnicodeDecodeError:
+        return None
+    names = [h.strip() for h in header.split(delimiter)]
+    if len(set(names)) < len(names) or not any(names):
+        return None
+    if any(len(n) > MAX_CELL_CHARS for n in names) or b"\x00" in data:
+        return None
+    body_start = len(first_line) + 1 + (data[len(first_line) : len(first_line) + 1] == b"\r")
+    end = len(data)
+    while end > body_start and data[end - 1] in b"\r\n":
+        end -= 1
+    if end <= body_start or end - body_start < _ARROW_MIN_BYTES:
+        return None
+    n_lines = data.count(b"\n", body_start, end) + 1
+    n_returns = data.count(b"\r", body_start, end)
+    if n_returns and n_returns != data.count(b"\r\n", body_start, end):
+        return None  # a lone carriage return ends a line for the csv module only
+    empty = np.zeros(n_lines, dtype=bool)
+    has_quotes = data.find(b'"', body_start, end) >= 0
+    has_empty = data[body_start : body_start + 1] in (b"\n", b"\r") or any(
+        data.find(gap, body_start, end) >= 0 for gap in (b"\n\n", b"\n\r\n")
+    )
+    if has_quotes or has_empty:
+        raw = np.frombuffer(data, dtype=np.uint8)[body_start:end]
+        newlines = np.flatnonzero(raw == 10)
+        if has_quotes:
+            quotes = np.flatnonzero(raw == 34)
+            per_line = np.bincount(np.searchsorted(newlines, quotes), minlength=n_lines)
+            if (per_line & 1).any():
+                return None  # a quoted cell may hold a line break
+        starts = np.concatenate(([0], newlines + 1))
+        stops = np.concatenate((newlines, [len(raw)]))
+        crlf = (stops > starts) & (raw[np.maximum(stops - 1, 0)] == 13)
+        empty = (stops - crlf) == starts
+    table = _arrow_table(memoryview(data)[body_start:end], len(names), delimiter)
+    if table is None or table.num_rows != n_lines:
+        return None
+    import pyarrow.compute as pc
+
+    columns = {}
+    for i, column in enumerate(table.columns):
+        longest = pc.max(pc.binary_length(column)).as_py() or 0  # bytes ≥ characters
+        if longest > MAX_CELL_CHARS and pc.max(pc.utf8_length(column)).as_py() > MAX_CELL_CHARS:
+            return None
+        columns[names[i]] = pd.Series(column, dtype="str")  # no copy, no Python string
+    frame = pd.DataFrame(columns, copy=False)
+    numbers = np.arange(2, n_lines + 2, dtype=np.int64)
+    cells = np.where(empty, 0, len(names)).astype(np.int64)
+    return frame, numbers, cells
+
+
+def _arrow_table(body: bytes, width: int, delimiter: str):
+    """The cells of ``body`` (no header) as a pyarrow Table of ``width`` string columns, or
+    None when pyarrow cannot read it as such."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    fields = [f"f{i}" for i in range(width)]
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(
+                column_names=fields, block_size=max(1 << 20, 4 * MAX_CELL_CHARS * 4)
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(fields, pa.large_string()),  # pandas' "str"
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
 
 
 def _to_wgs84(geoms: gpd.GeoSeries, path: Path, crs) -> gpd.GeoSeries:

@@ -49,8 +49,17 @@ def in_country(lon: np.ndarray, lat: np.ndarray, country: str) -> np.ndarray:
     return inside
 
 
+_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+"""Every character ``str.strip()`` removes (so that a vectorized strip gives the same text)."""
+
+
 def text_values(series: pd.Series) -> pd.Series:
     """Cells as stripped strings, missing as ``""``."""
+    if isinstance(series.dtype, pd.StringDtype):  # e.g. pyarrow's CSV reader: vectorized
+        return series.fillna("").str.strip(_WHITESPACE).astype("str")
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # only str: no check per cell
+        return pd.Series([v.strip() for v in values], index=series.index, dtype="str")
     return series.map(lambda v: "" if v is None or v is pd.NA or _is_nan(v) else str(v).strip())
 
 
@@ -86,7 +95,11 @@ def check_coordinates(
         swapped_inside = in_country(lat, lon, country)
         flipped_lon = in_country(-lon, lat, country)
         flipped_lat = in_country(lon, -lat, country)
-    for i in range(len(lon)):
+    problem = lon_missing | lat_missing | lon_bad | lat_bad | ((lat == 0) & (lon == 0))
+    problem |= ~((lat >= -90) & (lat <= 90)) | ~((lon >= -180) & (lon <= 180))
+    if outside is not None:
+        problem |= outside & (swapped_inside | flipped_lon | flipped_lat)
+    for i in np.flatnonzero(problem).tolist():  # every other row passes each test below
         if lon_missing[i] or lat_missing[i]:
             messages[i] = "missing coordinates"
         elif lon_bad[i] or lat_bad[i]:

@@ -26,17 +26,20 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from .. import datasets
 from ..errors import InputError, ParameterError
 from ..geo import latlon, metres_to_chord, representative_points, unit_vectors
 from .read import suffix_of
 from .text import one_line
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 COUNTRY_FILES = {"FR": "france.geojson"}
 """Country codes ``within=`` knows, and the bundled file holding each one's area."""
@@ -116,6 +119,8 @@ class Within:
             raise ParameterError(f"within distance {distance_m!r}: expected metres ≥ 0")
         if len(places) == 0:
             raise ParameterError("within: no places to measure the distance from")
+        from scipy.spatial import cKDTree  # on first use: importing scipy.spatial is slow
+
         lat, lon = latlon(representative_points(places, "within places"), "within places")
         return cls(label, None, float(distance_m), cKDTree(unit_vectors(lat, lon)))
 
