@@ -12,7 +12,8 @@ Usage::
 2. MCLP 2 000 demand × 500 candidates (uniform over a 150 km square, lognormal weights),
    10 km, p = 50, at the default gap target (1e-4: optimum proven) and at 0.5 %: relaynet
    (repeated; min and median) against spopt's MCLP (dense cost matrix, pulp, HiGHS — install
-   spopt in the environment for this; it is not a relaynet dependency).
+   spopt in the environment for this; it is not a relaynet dependency). The same instance is
+   checked against the plain formulation in tests/test_optimize_reduction.py.
 3. Mid scale (5 000 demand × 2 000 candidates): the same MCLP solved by relaynet and by the
    approach of common peers (dense n×m coverage matrix, one pulp constraint per demand
    row over all covering candidates found by scanning the dense row, CBC), and the ratio.
@@ -26,6 +27,7 @@ Figures are noisy on a shared machine.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -239,7 +241,8 @@ def mclp_mid_size(p: int, repeat: int, time_limit: float) -> None:
     demand, cands = square_instance()
     print(
         f"\n== MCLP mid-size: {len(demand):,} demand (uniform, 150 km square) × {len(cands)} "
-        f"candidates, 10 km, p={p}; relaynet × {repeat}, spopt × 2 (min, median)"
+        f"candidates, 10 km, p={p}; relaynet × {repeat}, spopt × 2 (min, median); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     for gap in (1e-4, 0.005):
         ours, sol = [], None
@@ -250,6 +253,12 @@ def mclp_mid_size(p: int, repeat: int, time_limit: float) -> None:
         peer = [spopt_mclp(demand, cands, 10_000, p, gap) for _ in range(2)]
         t_peer = [t for _, t, _ in peer]
         how = "LP bound + local search" if "local search" in sol.solver else "MIP search"
+        if "reduce_rounds" in sol.stats:
+            how += (
+                f" on the model reduced around the start ({sol.stats['reduce_fixed']} columns "
+                f"fixed in {sol.stats['reduce_rounds']} round(s), "
+                f"{sol.stats['reduced_nnz']:,} nnz left)"
+            )
         print(
             f"gap target {gap:g}: relaynet min {min(ours):.2f} s, median {np.median(ours):.2f} s "
             f"({sol.status}, objective {sol.objective:,.0f}, proven gap {pct(sol.gap)}, {how}, "

@@ -15,7 +15,7 @@ from ..costs import DriveEstimate, travel_costs
 from ..errors import InputError, ParameterError
 from ..geo import weights as demand_weights
 from ..standard import Standard
-from . import capacitated, models, solvers
+from . import capacitated, models, reduction, solvers
 from .candidates import combine_sites
 from .coverage_matrix import SparseCoverage, sparse_coverage
 from .deadline import Deadline
@@ -273,7 +273,8 @@ def solve(
         (see :mod:`relaynet.costs`).
     solver, engine
         ``"highs"`` (default) or ``"cbc"``; engine ``"pulp"``, ``"highspy"`` (direct
-        arrays, HiGHS only) or ``"auto"`` (highspy above 200 000 model non-zeros).
+        arrays, HiGHS only) or ``"auto"`` (highspy above 200 000 model non-zeros, and for
+        the MIP after the LP-guided reduction below).
     time_limit, gap
         Time limit (seconds) for the whole call, and relative MIP gap target (0.005 =
         0.5 %; the default 1e-4 is HiGHS's own, so small and regional models come back
@@ -289,8 +290,10 @@ def solve(
         Give the greedy solution to the solver as a start. MCLP with a site count and
         HiGHS, at any size: first the LP relaxation (its value bounds the optimum), LP
         rounding + local search from the greedy answer (returned when within ``gap`` of
-        that bound), and columns fixed by LP reduced costs before the MIP search starts
-        from that answer.
+        that bound); otherwise the model is shrunk around that answer (columns fixed by LP
+        reduced costs, fixed-open sites folded into the constant, reductions and LP run
+        again: :func:`~relaynet.optimize.reduction.reduce_mclp`, exact) and the MIP search
+        starts from it on the smaller model, HiGHS presolve off.
     verbose
         Show the solver log on the console (it is always in ``Solution.log``).
     demand_rate
@@ -399,17 +402,49 @@ def solve(
     ):
         if not deadline.expired:
             raw, start, lp_stats = _lp_guided(mm, x_greedy, start, deadline, gap, threads, verbose)
-    if raw is None:
-        raw = solvers.run(
+    reduced = None
+    if (
+        raw is None
+        and mm.lp_improve is not None
+        and mm.relaxation is not None
+        and not is_capacitated
+        and not deadline.expired
+    ):
+        reduced = reduction.reduce_mclp(
             mm,
-            solver=solver,
-            engine=engine,
+            inst,
+            start,
+            int(p),
+            lp_solve=lambda m, limit: solvers.solve_relaxation(
+                m, time_limit=limit, threads=threads, verbose=verbose
+            )[1],
             deadline=deadline,
             gap=gap,
-            start=start if warm_start else None,
+            lp_s=lp_stats["lp_s"],
+        )
+        lp_stats.update(reduced.stats)
+    if raw is None:
+        raw = solvers.run(
+            mm if reduced is None else reduced.model,
+            solver=solver,
+            # the LP-guided path already talks to highspy directly: so does its MIP
+            engine="highspy" if reduced is not None and engine == "auto" else engine,
+            deadline=deadline,
+            gap=gap,
+            start=(start if reduced is None else reduced.start) if warm_start else None,
             threads=threads,
+            options=None if reduced is None else solvers.REDUCED_MODEL_OPTIONS,
             verbose=verbose,
         )
+        if reduced is not None:
+            raw.log = (
+                f"model reduced around the start (exact): {reduced.stats['reduce_fixed']} "
+                f"columns fixed by LP reduced costs in {reduced.stats['reduce_rounds']} "
+                f"round(s), {reduced.stats['reduce_opened']} sites fixed open, "
+                f"{mm.A.nnz} → {reduced.model.A.nnz} non-zeros\n{raw.log}"
+            )
+            if raw.values is not None:
+                raw.values = reduced.expand(mm, raw.values)
     values, objective, fallback = raw.values, raw.objective, False
     status, bound, rel_gap = raw.status, raw.bound, raw.gap
     if values is None and raw.status != "infeasible":
