@@ -353,17 +353,22 @@ class Eligibility:
 
     # -- evaluation ----------------------------------------------------------------------
 
-    def _criteria(self, points: pd.DataFrame):
-        """Yield ``(criterion, passes, unknown)`` boolean arrays for every set criterion."""
+    def _criteria(self, points: pd.DataFrame, shared: _SharedHours | None = None):
+        """Yield ``(criterion, passes, unknown)`` boolean arrays for every set criterion.
+
+        ``shared`` holds the parsed hours of ``points`` when several Eligibility objects
+        are evaluated together (:func:`masks`).
+        """
         n = len(points)
         sched = None
         hour_criteria = [name for name in _HOUR_CRITERIA if getattr(self, name) is not None]
         if hour_criteria:
             self._required(points, "opening_hours", hour_criteria[0])
-            sched = hours.Schedules(points, country=self.country)
+            shared = _SharedHours(points) if shared is None else shared
+            sched = shared.schedules(self.country)
             unknown = ~sched.known
         if self.open_at is not None:
-            yield "open_at", hours.is_open(sched, self.open_at), unknown
+            yield "open_at", shared.open_at(self.country, self.open_at), unknown
         if self.open_during is not None:
             ok = hours.open_during(sched, *self.open_during)
             for window in self.also_during:
@@ -450,12 +455,16 @@ class Eligibility:
         """Boolean array, shape (n,): the points meeting every criterion.
 
         All True when no criterion is set. Unknown values follow ``unknown_hours`` /
-        ``unknown_attributes``.
+        ``unknown_attributes``. Several Eligibility objects over the same points:
+        :func:`masks` parses the hours once for all of them.
         """
         if not isinstance(points, pd.DataFrame):
             raise ParameterError("Eligibility.mask expects a (Geo)DataFrame of points")
+        return self._mask(points, None)
+
+    def _mask(self, points: pd.DataFrame, shared: _SharedHours | None) -> np.ndarray:
         out = np.ones(len(points), dtype=bool)
-        for name, passes, unknown in self._criteria(points):
+        for name, passes, unknown in self._criteria(points, shared):
             out &= (passes | unknown) if self._include(name) else (passes & ~unknown)
         return out
 
@@ -530,4 +539,69 @@ class Eligibility:
         return "; ".join(parts)
 
 
-__all__ = ["Eligibility", "parse_window"]
+class _SharedHours:
+    """The opening hours of one point table, shared by several Eligibility objects: one
+    :class:`~relaynet.hours.Schedules` per country, the open state at each instant
+    computed once (every instant asked for in one pass per distinct schedule after
+    :meth:`prepare`)."""
+
+    def __init__(self, points: pd.DataFrame) -> None:
+        self.points = points
+        self._schedules: dict = {}
+        self._open: dict = {}
+
+    def schedules(self, country) -> hours.Schedules:
+        if country not in self._schedules:
+            self._schedules[country] = hours.Schedules(self.points, country=country)
+        return self._schedules[country]
+
+    def prepare(self, items: Iterable[Eligibility]) -> None:
+        """Evaluate together every ``open_at`` instant of ``items``, per country."""
+        instants: dict = {}
+        for item in items:
+            if item.open_at is not None and "opening_hours" in self.points.columns:
+                instants.setdefault(item.country, set()).add(item.open_at)
+        for country, when in instants.items():
+            todo = sorted(w for w in when if (country, w) not in self._open)
+            if len(todo) > 1:
+                state = hours.is_open(self.schedules(country), todo)  # (n, instants)
+                for j, instant in enumerate(todo):
+                    self._open[(country, instant)] = np.ascontiguousarray(state[:, j])
+
+    def open_at(self, country, when: dt.datetime) -> np.ndarray:
+        key = (country, when)
+        if key not in self._open:
+            self._open[key] = hours.is_open(self.schedules(country), when)
+        return self._open[key]
+
+
+def masks(points: pd.DataFrame, items: Iterable[Eligibility]) -> list[np.ndarray]:
+    """Masks of several Eligibility objects over the same points (time windows).
+
+    Equal to ``[item.mask(points) for item in items]``; the opening hours are parsed once
+    for all of them (one :class:`~relaynet.hours.Schedules` per country) and every
+    ``open_at`` instant is evaluated in one pass over the distinct strings.
+
+    Parameters
+    ----------
+    points
+        Relay points (canonical point schema).
+    items
+        Eligibility objects.
+
+    Returns
+    -------
+    One boolean array of shape (n,) per item, in order.
+    """
+    items = list(items)
+    for item in items:
+        if not isinstance(item, Eligibility):
+            raise ParameterError(f"masks: expected Eligibility objects, got {type(item).__name__}")
+    if not isinstance(points, pd.DataFrame):
+        raise ParameterError("masks expects a (Geo)DataFrame of points")
+    shared = _SharedHours(points)
+    shared.prepare(items)
+    return [item._mask(points, shared) for item in items]
+
+
+__all__ = ["Eligibility", "masks", "parse_window"]

@@ -12,8 +12,10 @@
      density class;
 
    each run in a forked child (peak memory = the child's peak RSS above what it
-   inherited), repeated ``--repeat`` times: min and median seconds, µs and bytes per place,
-   and the ratios (windows / no windows, relaynet / peer) of the medians.
+   inherited), the three tasks interleaved ``--repeat`` times: min and median seconds,
+   median CPU seconds (user + system of the child, all threads: steadier than wall time
+   when other work loads the machine), µs and bytes per place, and the ratios (windows /
+   no windows, relaynet / peer) of the medians, wall and CPU.
 2. ``find_gaps`` on the Sunday window of 1 M places (≈ 590 000 uncovered) beside
    scikit-learn's DBSCAN (``min_samples=1``, haversine ball tree: what find_gaps ran
    before), zones compared.
@@ -144,11 +146,11 @@ def _in_child(function, *args):
 
     def target(conn):
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         function(*args)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        conn.send((seconds, (peak - before) * 1024))
+        conn.send((seconds, (peak - before) * 1024, cpu))
         conn.close()
 
     ctx = multiprocessing.get_context("fork")
@@ -162,7 +164,8 @@ def _in_child(function, *args):
 
 def _stats(runs):
     seconds = [r[0] for r in runs]
-    return min(seconds), statistics.median(seconds), max(r[1] for r in runs)
+    cpu = statistics.median(r[2] for r in runs)
+    return min(seconds), statistics.median(seconds), max(r[1] for r in runs), cpu
 
 
 def bench_scale(points, communes, sizes, repeat: int) -> None:
@@ -172,10 +175,14 @@ def bench_scale(points, communes, sizes, repeat: int) -> None:
         "(shared machine: noisy)"
     )
     header = (
-        f"{'places':>9} {'task':<26} {'min s':>7} {'median s':>9} {'peak MiB':>9} "
-        f"{'µs/place':>9} {'B/place':>8}"
+        f"{'places':>9} {'task':<26} {'min s':>7} {'median s':>9} {'CPU s':>7} "
+        f"{'peak MiB':>9} {'µs/place':>9} {'B/place':>8}"
     )
     print(header)
+    print(
+        "(CPU s: median CPU seconds of the child, all its threads — steadier than wall "
+        "time on a loaded machine)"
+    )
     for n in sizes:
         pts, demand = synthetic(points, communes, n)
         tasks = {
@@ -183,20 +190,25 @@ def bench_scale(points, communes, sizes, repeat: int) -> None:
             "assess, no windows": (_no_windows, demand, pts, "5km"),
             "plain peer, 4 windows": (peer, pts, demand, RADIUS_M),
         }
-        medians = {}
-        for name, call in tasks.items():
-            runs = [_in_child(*call) for _ in range(repeat)]
-            low, median, peak = _stats(runs)
-            medians[name] = median
+        medians, cpus = {}, {}
+        runs = {name: [] for name in tasks}
+        for _ in range(repeat):  # interleaved: the shared machine's load hits every task alike
+            for name, call in tasks.items():
+                runs[name].append(_in_child(*call))
+        for name in tasks:
+            low, median, peak, cpu = _stats(runs[name])
+            medians[name], cpus[name] = median, cpu
             print(
-                f"{n:>9,} {name:<26} {low:7.2f} {median:9.2f} {peak / 2**20:9.0f} "
+                f"{n:>9,} {name:<26} {low:7.2f} {median:9.2f} {cpu:7.2f} {peak / 2**20:9.0f} "
                 f"{median / n * 1e6:9.2f} {peak / n:8.0f}"
             )
-        windows = medians["assess, 4 windows"]
+        windows, none = "assess, 4 windows", "assess, no windows"
+        peer_name = "plain peer, 4 windows"
         print(
             f"{n:>9,} ratios (medians): windows / no windows "
-            f"{windows / medians['assess, no windows']:.2f}×, "
-            f"relaynet / peer {windows / medians['plain peer, 4 windows']:.2f}×"
+            f"{medians[windows] / medians[none]:.2f}× wall, {cpus[windows] / cpus[none]:.2f}× CPU; "
+            f"relaynet / peer {medians[windows] / medians[peer_name]:.2f}× wall, "
+            f"{cpus[windows] / cpus[peer_name]:.2f}× CPU; load average {os.getloadavg()[0]:.1f}"
         )
 
 

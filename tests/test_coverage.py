@@ -30,6 +30,7 @@ from relaynet.coverage import (
     travel_burden,
     weighted_quantile,
 )
+from relaynet.coverage.kpis import kpi_table, kpis_with_total
 from relaynet.datasets import load_demo
 from relaynet.eligibility import Eligibility
 from relaynet.errors import InputError, ParameterError
@@ -224,6 +225,52 @@ class TestHelpers:
             for q in (0.1, 0.5, 0.9, 1.0):
                 expected = np.quantile(v, q, weights=w, method="inverted_cdf")
                 assert weighted_quantile(v, w, q) == expected
+
+    def test_weighted_quantile_per_group_matches_numpy(self):
+        rng = np.random.default_rng(3)
+        for _ in range(50):
+            n = int(rng.integers(1, 60))
+            v, w = rng.integers(0, 20, n).astype(float), rng.integers(0, 4, n).astype(float)
+            v[rng.random(n) < 0.1] = np.nan  # unreached: +inf
+            groups = rng.integers(0, 4, n)
+            got = weighted_quantile(v, w, [0.5, 0.9], groups, 5)
+            for g in range(5):
+                inside = (groups == g) & (w > 0)
+                for i, q in enumerate((0.5, 0.9)):
+                    if not inside.any():
+                        assert np.isnan(got[i, g])
+                        continue
+                    values = np.where(np.isnan(v[inside]), np.inf, v[inside])
+                    expected = np.quantile(values, q, weights=w[inside], method="inverted_cdf")
+                    assert got[i, g] == expected
+
+    def test_kpis_with_total_equal_kpi_tables(self):
+        rng = np.random.default_rng(4)
+        n = 500
+        distance = rng.exponential(4000, n)
+        distance[rng.random(n) < 0.05] = np.nan
+        table = pd.DataFrame(
+            {
+                "weight": rng.integers(0, 50, n).astype(float),
+                "covered": distance < 5000,
+                "distance_m": distance,
+                "drive_s": distance / 10,
+                "backup": rng.random(n) < 0.3,
+                "n_networks": rng.integers(0, 3, n),
+                "density_class": rng.choice(["rural", "urban", "intermediate"], n),
+            }
+        )
+        codes, labels = pd.factorize(table["density_class"], sort=True)
+        both = kpis_with_total(
+            *(table[c].to_numpy() for c in ("weight", "covered", "distance_m", "backup")),
+            table["n_networks"].to_numpy(),
+            table["drive_s"].to_numpy(),
+            codes,
+            pd.Index(labels),
+        )
+        expected = pd.concat([kpi_table(table), kpi_table(table, "density_class")])
+        np.testing.assert_array_equal(both.index, ["all", *labels])
+        np.testing.assert_array_equal(both.to_numpy(float), expected.to_numpy(float))
 
     def test_weighted_quantile_unreached_is_inf(self):
         assert weighted_quantile([1.0, np.nan], [1, 1], 0.9) == np.inf

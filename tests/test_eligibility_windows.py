@@ -169,3 +169,39 @@ def test_cli_reads_the_same_way():
     ):
         result = runner.invoke(show, args)
         assert result.exit_code == 2 and match in result.output
+
+
+def test_masks_together_equal_one_by_one():
+    """eligibility.masks (hours parsed once, every instant in one pass) equals each mask."""
+    from relaynet.eligibility import masks
+
+    points = pd.DataFrame(
+        {
+            "opening_hours": [
+                "Mo-Fr 09:00-19:30; Sa 09:00-12:00; PH off",
+                "Mo-Sa 10:00-18:00; Su 09:00-12:00",
+                "24/7",
+                None,
+                "not hours",
+                "Tu 08:00-20:00; 2026 Nov 24 off",
+                '"on appointment"',
+            ],
+            "services": ["pickup;returns", "pickup", "", "pickup", "returns", "pickup", "pickup"],
+        }
+    )
+    items = [
+        Eligibility(open_at="2026-11-24 10:00"),
+        Eligibility(open_at="2026-11-24 19:00", unknown_hours="include"),
+        Eligibility(open_at="2026-11-29 10:00", services={"pickup"}),
+        Eligibility(open_at="2026-11-24 10:00", country=None),
+        Eligibility(open_during="Sa 09:30-11:30", reference=WED),
+        Eligibility(services={"returns"}),
+        Eligibility(),
+    ]
+    together = masks(points, items)
+    assert len(together) == len(items)
+    for item, mask in zip(items, together, strict=True):
+        np.testing.assert_array_equal(mask, item.mask(points))
+    assert masks(points, []) == []
+    with pytest.raises(ParameterError, match="Eligibility"):
+        masks(points, ["Sa 10:00"])

@@ -37,13 +37,14 @@ import pandas as pd
 
 from ..costs import DriveEstimate, EstimatedCosts, Places, TravelCosts, travel_costs
 from ..eligibility import Eligibility
+from ..eligibility import masks as eligibility_masks
 from ..errors import ParameterError
 from ..geo import latlon, weights
 from ..io.schema import DENSITY_CLASSES
 from ..nearest import Locator
 from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
-from .kpis import kpi_dict, kpi_table
+from .kpis import _group_codes, kpi_dict, kpi_table, kpis_with_total
 from .networks import network_codes, network_contribution, networks_records
 from .reach import evaluate_masks
 from .windows import TIME_WINDOWS, window_kpis_dict
@@ -249,13 +250,13 @@ class _Stopwatch:
         log.info("coverage: %s %.3f s", name, self.timings[name])
 
 
-def _point_labels(point_id: np.ndarray, rows: np.ndarray):
+def _point_labels(point_id: pd.Index, rows: np.ndarray):
     """Point ids of ``rows`` (``-1`` → missing): categorical when ids are unique."""
-    index = pd.Index(point_id)
-    if index.is_unique:
-        return pd.Categorical.from_codes(rows, categories=index)
+    if point_id.is_unique:
+        return pd.Categorical.from_codes(rows, categories=point_id)
     found = rows >= 0
-    return pd.array(np.where(found, point_id[np.maximum(rows, 0)], None), dtype="str")
+    values = point_id.to_numpy(object)[np.maximum(rows, 0)]
+    return pd.array(np.where(found, values, None), dtype="str")
 
 
 def _demand_ids(demand: gpd.GeoDataFrame) -> np.ndarray:
@@ -271,6 +272,21 @@ def _mask_of(locator: Locator, where: Where, what: str) -> np.ndarray:
         )
     mask = locator.mask(where)
     return np.ones(len(locator), dtype=bool) if mask is None else np.asarray(mask, bool)
+
+
+def _window_masks(locator: Locator, windows: Mapping[str, Where]) -> list[np.ndarray]:
+    """Mask of every window: the hours parsed once and every instant evaluated in one pass
+    over the distinct strings (:func:`relaynet.eligibility.masks`)."""
+    hourly = {
+        name: where
+        for name, where in windows.items()
+        if isinstance(where, Eligibility) and not where.is_empty
+    }
+    shared = dict(zip(hourly, eligibility_masks(locator.points_, hourly.values()), strict=True))
+    return [
+        shared[name] if name in shared else _mask_of(locator, where, f"windows[{name!r}]")
+        for name, where in windows.items()
+    ]
 
 
 def _resolution(demand: gpd.GeoDataFrame, weight: np.ndarray) -> str:
@@ -401,10 +417,7 @@ def assess(
             "(pass windows=None)"
         )
     stage("window masks")
-    masks = [base] + [
-        base & _mask_of(locator, eligibility, f"windows[{name!r}]")
-        for name, eligibility in windows.items()
-    ]
+    masks = [base] + [base & mask for mask in _window_masks(locator, windows)]
     done("window masks")
 
     stage("coverage")
@@ -452,12 +465,13 @@ def assess(
 
     blocks = []
     window_access: dict[str, pd.DataFrame] = {}
-    classes = pd.Categorical(density)  # grouped once for every window
+    class_codes, class_labels = _group_codes(pd.Categorical(density))  # once for all windows
+    point_index = pd.Index(point_id)
     for (name, eligibility), result in zip(windows.items(), by_window, strict=True):
         stage(f"window {name}")
-        table = pd.DataFrame(
+        window_access[name] = pd.DataFrame(
             {
-                "point_id": _point_labels(point_id, result["nearest_row"]),
+                "point_id": _point_labels(point_index, result["nearest_row"]),
                 "distance_m": result["distance_m"],
                 "drive_s": result["drive_s"],
                 "covered": result["covered"],
@@ -465,11 +479,19 @@ def assess(
                 "n_networks": result["n_networks"],
             }
         )
-        window_access[name] = table
-        stats = table.assign(weight=weight, density_class=classes)
-        overall = kpi_table(stats, drive_from_distance=linear)
-        per_class = kpi_table(stats, "density_class", drive_from_distance=linear).reindex(order)
-        blocks.append((name, eligibility, pd.concat([overall, per_class])))
+        # overall and per class from one sort of the distances
+        both = kpis_with_total(
+            weight,
+            result["covered"],
+            result["distance_m"],
+            result["backup"],
+            result["n_networks"],
+            result["drive_s"],
+            class_codes,
+            class_labels,
+            drive_from_distance=linear,
+        )
+        blocks.append((name, eligibility, pd.concat([both.iloc[:1], both.iloc[1:].reindex(order)])))
         done(f"window {name}")
     window_table = windows_table(blocks, kpis.columns)
     return Assessment(

@@ -79,36 +79,65 @@ def weighted_quantile(values, weights, q, groups=None, n_groups: int | None = No
     float, or ndarray of shape (n_groups,) — with a leading axis of len(q) when ``q`` is
     a sequence. NaN for a group whose total weight is zero.
     """
+    single = groups is None
+    overall, out = _quantiles(values, weights, q, groups, n_groups, overall=single)
+    if single:
+        return float(overall[0, 0]) if np.ndim(q) == 0 else overall[:, 0]
+    return out[0] if np.ndim(q) == 0 else out
+
+
+def _quantiles(values, weights, q, groups, n_groups, *, overall: bool):
+    """Quantiles overall (``overall=True``; shape (len(q), 1), else NaN) and per group
+    (``groups`` given; shape (len(q), n_groups)), from one sort of the values.
+
+    Places are sorted by value (equal values are interchangeable: no need for
+    stability), then stably by group. Cumulated weights only grow within a group
+    (weights > 0), so the places short of a quantile are a prefix of their group and the
+    quantile is the value right after them: one count per group, no search per place.
+    """
     qs = np.atleast_1d(np.asarray(q, dtype=float))
     if not ((qs > 0) & (qs <= 1)).all():
         raise ParameterError(f"q={q!r}: expected quantile(s) in (0, 1]")
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
-    v = np.where(np.isnan(v), np.inf, v)
-    single = groups is None
-    g = np.zeros(len(v), dtype=np.int64) if single else np.asarray(groups, dtype=np.int64)
-    k = 1 if single else int(n_groups if n_groups is not None else (g.max() + 1 if len(g) else 0))
-    out = np.full((len(qs), k), np.nan)
     keep = w > 0
-    v, w, g = v[keep], w[keep], g[keep]
-    if len(v):
-        order = np.argsort(v)  # equal values are interchangeable: no need for stability
-        if not single:  # stable sort by group keeps value order within each group
-            small = g[order].astype(np.int16 if k < 2**15 else np.int64)
-            order = order[np.argsort(small, kind="stable")]
-        v, w, g = v[order], w[order], g[order]
-        total = np.bincount(g, weights=w, minlength=k)
-        cum = np.cumsum(w)
-        start = np.searchsorted(g, np.arange(k))  # first row of each group
-        before = np.concatenate([[0.0], cum])[start]
-        within = cum - before[g]
+    v = np.where(np.isnan(v), np.inf, v)[keep]
+    w = w[keep]
+    g = None if groups is None else np.asarray(groups, dtype=np.int64)[keep]
+    if g is None:
+        k = 1
+    else:
+        k = int(n_groups if n_groups is not None else (g.max() + 1 if len(g) else 0))
+    total_q = np.full((len(qs), 1), np.nan)
+    group_q = np.full((len(qs), k), np.nan)
+    if not len(v):
+        return total_q, group_q
+    order = np.argsort(v)
+    if overall:
+        cum = np.cumsum(w[order])  # its last entry is the sequential total
         for i, quantile in enumerate(qs):
-            hit = np.flatnonzero(within >= quantile * total[g] * (1 - _REL_TOL))
-            first_groups, first = np.unique(g[hit], return_index=True)
-            out[i, first_groups] = v[hit[first]]
-    if np.ndim(q) == 0:
-        return float(out[0, 0]) if single else out[0]
-    return out[:, 0] if single else out
+            short = np.searchsorted(cum, quantile * cum[-1] * (1 - _REL_TOL), side="left")
+            if short < len(cum):
+                total_q[i, 0] = v[order[short]]
+    if g is not None:
+        order = order[
+            np.argsort(g[order].astype(np.int16 if k < 2**15 else np.int64), kind="stable")
+        ]
+        size = np.bincount(g, minlength=k)
+        sorted_g = np.repeat(np.arange(k), size)  # g[order]
+        w = w[order]
+        total = np.bincount(sorted_g, weights=w, minlength=k)
+        cum = np.cumsum(w)
+        start = np.cumsum(size) - size  # first row of each group
+        within = cum - np.concatenate([[0.0], cum])[start][sorted_g]
+        group_total = total[sorted_g]
+        for i, quantile in enumerate(qs):
+            short = np.bincount(
+                sorted_g[within < quantile * group_total * (1 - _REL_TOL)], minlength=k
+            )
+            hit = np.flatnonzero(short < size)
+            group_q[i, hit] = v[order[start[hit] + short[hit]]]
+    return total_q, group_q
 
 
 SUM_COLUMNS = (
@@ -339,6 +368,60 @@ def kpi_table(
     return kpis_from_sums(sums, labels, p50, p90, p90_drive, drive_from_distance)
 
 
+def kpis_with_total(
+    weight,
+    covered,
+    distance_m,
+    backup,
+    n_networks,
+    drive_s,
+    codes,
+    labels: pd.Index,
+    drive_from_distance=None,
+) -> pd.DataFrame:
+    """KPIs overall (first row, ``"all"``) then per group, from arrays: one sort of the
+    distances serves both (the KPIs of a time window, overall and per density class).
+
+    Equal to :func:`kpi_table` without ``by`` stacked on :func:`kpi_table` by the groups.
+
+    Parameters
+    ----------
+    weight, covered, distance_m, backup, n_networks, drive_s
+        Per place, as in :func:`kpi_sums` (``drive_s`` may be ``None``).
+    codes
+        Integer group of every place (0 .. len(labels)-1).
+    labels
+        Group labels.
+    drive_from_distance
+        As in :func:`kpi_table`.
+
+    Returns
+    -------
+    DataFrame indexed by ``"all"`` then ``labels``, with :data:`KPI_COLUMNS`.
+    """
+    k = len(labels)
+    w = np.asarray(weight, dtype=float)
+    dist = np.asarray(distance_m, dtype=float)
+    drive = None if drive_s is None else np.asarray(drive_s, dtype=float)
+    if drive is None and drive_from_distance is not None:
+        drive = drive_from_distance(dist)
+    columns = (w, covered, dist, backup, n_networks, drive)
+    overall = kpi_sums(*columns)
+    per_group = kpi_sums(*columns, codes, k)
+    (p50_all, p90_all), (p50, p90) = _quantiles(dist, w, [0.5, 0.9], codes, k, overall=True)
+    drive_all = drive_group = None
+    if drive_from_distance is None and drive is not None:
+        (drive_all,), (drive_group,) = _quantiles(drive, w, [0.9], codes, k, overall=True)
+    return pd.concat(
+        [
+            kpis_from_sums(
+                overall, pd.Index(["all"]), p50_all, p90_all, drive_all, drive_from_distance
+            ),
+            kpis_from_sums(per_group, labels, p50, p90, drive_group, drive_from_distance),
+        ]
+    )
+
+
 def kpi_dict(row: pd.Series) -> dict[str, float | int | None]:
     """One KPI row as JSON-safe Python numbers (NaN and ±inf become ``None``)."""
     out: dict[str, float | int | None] = {}
@@ -363,5 +446,6 @@ __all__ = [
     "kpi_sums",
     "kpi_table",
     "kpis_from_sums",
+    "kpis_with_total",
     "weighted_quantile",
 ]

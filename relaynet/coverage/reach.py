@@ -11,7 +11,12 @@ them from **one** radius query:
    points eligible under *any* of the masks;
 2. each mask is then a boolean over those pairs: the number of eligible points in reach
    (``n_points``; backup = at least two), the nearest of them, and which networks reach
-   the place (fragility) are bincounts and segment minima over the chunk's pairs;
+   the place (fragility). The masks are packed as bits per point; the points share few
+   distinct bit *patterns* (a handful for a base and four time windows), so **one** pass
+   over the chunk's pairs counts them per (place, network, pattern) and finds each
+   (place, pattern)'s first pair; every mask's counts and nearest point are then sums
+   and minima over its patterns, per place, not per pair (many patterns: one pass per
+   mask instead);
 3. only places with no eligible point in reach need more: their nearest eligible point
    (and its distance, beyond the reach) comes from a k=1 query on that mask's own index
    (:meth:`relaynet.nearest.Locator.query`), so every place still gets its nearest point.
@@ -40,6 +45,8 @@ CHUNK = 1 << 16
 """Places per chunk (place positions inside a chunk fit in 16 bits)."""
 
 _LEAFSIZE = 32
+_MAX_CELLS = 256
+"""Most (network, mask pattern) cells per place counted in one pass over the pairs."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,8 @@ def evaluate_masks(
     for k, mask in enumerate(masks):
         bits |= mask.astype(bits.dtype) << bits.dtype.type(k)
     rows = np.flatnonzero(bits)
+    patterns, pattern_code = np.unique(bits[rows], return_inverse=True)
+    member = (patterns[:, None] >> np.arange(n_masks, dtype=patterns.dtype)) & 1 == 1
     nearest_row = np.full((n_masks, n), -1, dtype=np.int64)
     distance = np.full((n_masks, n), np.nan)
     counts = np.zeros((n_masks, n, n_networks), dtype=np.int32)
@@ -145,6 +154,8 @@ def evaluate_masks(
             tree,
             rows,
             bits[rows],
+            pattern_code.astype(np.int64).reshape(-1),
+            member,
             np.asarray(network_code)[rows],
             n_networks,
             nearest_row,
@@ -195,6 +206,8 @@ class _Shared:
     tree: cKDTree
     rows: np.ndarray
     bits: np.ndarray
+    pattern: np.ndarray
+    member: np.ndarray
     code: np.ndarray
     n_networks: int
     nearest_row: np.ndarray
@@ -209,6 +222,38 @@ class _Shared:
         )
         if len(place) == 0:
             return
+        if len(self.member) * self.n_networks <= _MAX_CELLS:
+            self._by_pattern(start, stop, place, sub, dist)
+        else:
+            self._by_mask(start, stop, place, sub, dist)
+
+    def _by_pattern(self, start, stop, place, sub, dist) -> None:
+        """Every mask from one pass over the pairs: counts per (place, network, pattern)
+        and the first pair of each (place, pattern); a mask is the union of its patterns."""
+        size = stop - start
+        n_pat, n_net = len(self.member), self.n_networks
+        place = place.astype(np.int64)
+        pattern = self.pattern[sub]
+        cells = np.bincount(
+            (place * n_net + self.code[sub]) * n_pat + pattern, minlength=size * n_net * n_pat
+        ).reshape(size * n_net, n_pat)
+        counts = cells @ self.member.astype(np.int64)  # (size * n_net, masks)
+        self.counts[:, start:stop] = np.moveaxis(counts.reshape(size, n_net, -1), 2, 0)
+        none = len(place)
+        first = np.full(size * n_pat, none, dtype=np.int64)
+        np.minimum.at(first, place * n_pat + pattern, np.arange(none, dtype=np.int64))
+        first = first.reshape(size, n_pat)
+        for k in range(len(self.counts)):
+            # pairs are sorted by place then distance: a place's first pair under one of
+            # the mask's patterns is its nearest eligible point
+            nearest = first[:, self.member[:, k]].min(axis=1, initial=none)
+            found = np.flatnonzero(nearest < none)
+            pair = nearest[found]
+            self.nearest_row[k, start + found] = self.rows[sub[pair]]
+            self.distance[k, start + found] = dist[pair]
+
+    def _by_mask(self, start, stop, place, sub, dist) -> None:
+        """Every mask by its own pass over the pairs (when the masks form many patterns)."""
         size = stop - start
         heads = np.flatnonzero(np.r_[True, place[1:] != place[:-1]])
         net_key = place.astype(np.int64) * self.n_networks + self.code[sub]
