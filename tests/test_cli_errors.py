@@ -74,7 +74,7 @@ class TestExitCodes:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "x.csv"))
 
         monkeypatch.setattr(io, "write_csv", full)
-        monkeypatch.setattr("relaynet.report.pipeline.write_csv", full)
+        monkeypatch.setattr("relaynet.report.outputs.write_csv", full)
         points = _points_csv(tmp_path / "p.csv")
         out = tmp_path / "report"
         result = CliRunner().invoke(

@@ -196,7 +196,7 @@ class TestCoverageOutput:
         assert len(pyogrio.read_dataframe(layers, layer="gaps")) == len(csv)
 
     def test_unknown_format(self, inputs, tmp_path):
-        from relaynet.report.pipeline import write_tables
+        from relaynet.report.outputs import write_tables
 
         with pytest.raises(ParameterError, match="expected one of csv, parquet, xlsx, gpkg"):
             write_tables(tmp_path, None, access_format="ods")

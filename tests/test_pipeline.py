@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from relaynet.cli import COMMANDS, main
-from relaynet.report.pipeline import KPIS_SCHEMA
+from relaynet.report.outputs import KPIS_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

@@ -10,14 +10,8 @@ import pandas as pd
 
 from ..distributed.cli import engine_options
 from ..report.folder import check_writable, report_folder
-from ..report.pipeline import (
-    kpis_document,
-    load_input,
-    run_coverage,
-    windows_for,
-    write_run_record,
-    write_tables,
-)
+from ..report.outputs import kpis_document, write_run_record, write_tables
+from ..report.pipeline import load_input, run_coverage, windows_for
 from ..report.run import stage_bar
 from ..standard import Standard
 from ._common import (

@@ -212,7 +212,7 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """The comparison ``kpis.json`` (:data:`COMPARE_SCHEMA`): parameters, then per
         scenario its description, its full ``kpis.json`` document
-        (:func:`relaynet.report.pipeline.kpis_document`), its deltas and changes."""
+        (:func:`relaynet.report.outputs.kpis_document`), its deltas and changes."""
         from .kpis import kpi_dict
 
         scenarios = []
@@ -378,7 +378,8 @@ def _is_path(value) -> bool:
 def _run_local(demand, scenarios, standard, by, threshold, windows, costs, progress):
     import time
 
-    from ..report.pipeline import kpis_document, run_coverage
+    from ..report.outputs import kpis_document
+    from ..report.pipeline import run_coverage
 
     runs: dict[str, Any] = {}
     timings: dict[str, float] = {}
@@ -426,7 +427,8 @@ def _run_dask(demand, scenarios, standard, by, threshold, windows, cluster, prog
 
     from ..distributed import ClusterOptions
     from ..distributed import assess as dask_assess
-    from ..report.pipeline import AREA_ALIASES, kpis_document, windows_for
+    from ..report.outputs import kpis_document
+    from ..report.pipeline import AREA_ALIASES, windows_for
 
     area = "area_id" if by.lower() in AREA_ALIASES else by
     options = cluster if cluster is not None else ClusterOptions()

@@ -11,13 +11,8 @@ from ..maps import comparison_map
 from .charts import bar_chart, histogram
 from .compare import COMPARISON_FILES, ComparisonReport, write_comparison
 from .folder import report_folder
-from .pipeline import (
-    DEFAULT_STANDARD,
-    KPIS_SCHEMA,
-    CoverageRun,
-    kpis_document,
-    run_coverage,
-)
+from .outputs import KPIS_SCHEMA, kpis_document
+from .pipeline import DEFAULT_STANDARD, CoverageRun, run_coverage
 from .run import OPTIMIZE_MODELS, REPORT_FILES, Report, write_report
 
 __all__ = [

@@ -29,7 +29,7 @@ from ..maps.comparison import GAINED, LOST
 from . import charts
 from .folder import check_writable, report_folder
 from .html import _CSS, _km, _num, _pct
-from .pipeline import write_run_record
+from .outputs import write_run_record
 
 COMPARISON_FILES = (
     "index.html",

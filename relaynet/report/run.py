@@ -22,13 +22,8 @@ import pandas as pd
 from ..eligibility import Eligibility
 from ..standard import Standard
 from .folder import check_writable, report_folder
-from .pipeline import (
-    DEFAULT_STANDARD,
-    OPTIMIZE_MODELS,
-    run_coverage,
-    write_run_record,
-    write_tables,
-)
+from .outputs import write_run_record, write_tables
+from .pipeline import DEFAULT_STANDARD, OPTIMIZE_MODELS, run_coverage
 
 log = logging.getLogger(__name__)
 
