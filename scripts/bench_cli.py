@@ -39,9 +39,9 @@ QUERY = ["nearest", "--at", "Mende", "-k", "3"]
 FILTER = ["--open", "Sa 18:00-19:00"]
 
 
-def wall(command: list[str], env: dict[str, str]) -> float:
+def wall(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     return time.perf_counter() - started
 
 
@@ -55,8 +55,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="relaynet_bench_cli_"))
     results: dict[str, list[float]] = {}
 
-    def measure(name: str, command: list[str], env_of_run) -> None:
-        results[name] = [wall(command, env_of_run(i)) for i in range(args.repeat)]
+    def measure(name: str, command: list[str], env_of_run, cwd: Path | None = None) -> None:
+        results[name] = [wall(command, env_of_run(i), cwd) for i in range(args.repeat)]
 
     def fresh(i: int) -> dict[str, str]:
         return {**base, "RELAYNET_CACHE_DIR": str(folder / f"cold{i}_{time.time_ns()}")}
@@ -80,10 +80,11 @@ def main() -> None:
             for i in range(args.repeat)
         ]
         if args.baseline is not None:
-            before = {**base, "PYTHONPATH": str(args.baseline.resolve())}
+            tree = args.baseline.resolve()  # run from there: -m looks in the folder first
+            before = {**base, "PYTHONPATH": str(tree), "RELAYNET_CACHE": "off"}
             command = [sys.executable, "-m", "relaynet", *QUERY]
-            measure("baseline (--open Sa 18-19)", command + FILTER, lambda i: before)
-            measure("baseline (no filter)", command, lambda i: before)
+            measure("baseline (--open Sa 18-19)", command + FILTER, lambda i: before, tree)
+            measure("baseline (no filter)", command, lambda i: before, tree)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     load = os.getloadavg()[0]

@@ -15,7 +15,7 @@ MB/s and the peak, for:
 
 With ``--baseline DIR`` (another relaynet source tree, e.g. ``git worktree add
 /tmp/relaynet_before <commit>``), that tree's ``load_demand`` is timed too, in a fresh
-interpreter (peak = its whole peak RSS minus the same interpreter's after the imports).
+interpreter (peak = its peak RSS, ``VmHWM``, above the same interpreter's after the imports).
 
 Both relaynet readers must give the same accepted and rejected tables: checked on the
 smallest file of each kind. The machine is shared and noisy: read the min and the median.
@@ -126,15 +126,20 @@ def _in_child(function, *args):
 
 
 _BASELINE = """
-import resource, sys, time, warnings
+import sys, time, warnings
 warnings.simplefilter("ignore")
 from relaynet.io import load_demand
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import relaynet.io.load
+
+def high_water():  # VmHWM: ru_maxrss would keep the parent's peak across exec
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+
+before = high_water()
 start = time.perf_counter()
 accepted, rejected = load_demand(sys.argv[1])
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(seconds, (peak - before) * 1024, len(accepted) + len(rejected))
+print(seconds, (high_water() - before) * 1024, len(accepted) + len(rejected))
 """
 
 
