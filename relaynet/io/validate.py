@@ -49,14 +49,16 @@ def in_country(lon: np.ndarray, lat: np.ndarray, country: str) -> np.ndarray:
     return inside
 
 
-_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
-"""Every character ``str.strip()`` removes (so that a vectorized strip gives the same text)."""
+@lru_cache(maxsize=1)
+def _whitespace() -> str:
+    """Every character ``str.strip()`` removes (so that a vectorized strip gives the same text)."""
+    return "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 
 
 def text_values(series: pd.Series) -> pd.Series:
     """Cells as stripped strings, missing as ``""``."""
     if isinstance(series.dtype, pd.StringDtype):  # e.g. pyarrow's CSV reader: vectorized
-        return series.fillna("").str.strip(_WHITESPACE).astype("str")
+        return series.fillna("").str.strip(_whitespace()).astype("str")
     values = series.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=False) == "string":  # only str: no check per cell
         return pd.Series([v.strip() for v in values], index=series.index, dtype="str")
