@@ -36,7 +36,7 @@ def _oracle_schedule(text: str) -> opening_hours.OpeningHours:
     """The string parsed directly; a string relaynet recovers (past dated 'off' rules the
     parser rejects, as in the bundled data) without those rules."""
     if not opening_hours.validate(text):
-        text = hours._drop_past_off_rules(text, dt.date.today())
+        text = hours.parsing._drop_past_off_rules(text, dt.date.today())
     return opening_hours.OpeningHours(text, country="FR")
 
 
@@ -84,7 +84,7 @@ class TestAgainstOpeningHoursPy:
 
     def test_weekly_matrix_in_blocks_equals_point_queries(self, bundled_hours, monkeypatch):
         # schedules are swept in blocks (small here): every block edge must be seamless
-        monkeypatch.setattr(hours, "_CHUNK", 37)
+        monkeypatch.setattr(hours.schedules, "_CHUNK", 37)
         strings = hours.Schedules(bundled_hours).strings_[:250]
         extra = ["", "not hours", '"on appointment"', "Mo-Su 22:00-02:00", "24/7"]
         series = pd.Series([*strings, *extra] * 2)

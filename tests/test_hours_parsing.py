@@ -89,7 +89,7 @@ class TestSunEvents:
     def test_weekly_matrix_across_dst_in_blocks(self, monkeypatch):
         # sun schedules yield zone-aware intervals; blocks mix them with plain strings, and
         # the week of 2026-10-19 ends with the change to winter time (25 October)
-        monkeypatch.setattr(hours, "_CHUNK", 3)
+        monkeypatch.setattr(hours.schedules, "_CHUNK", 3)
         strings = ["sunrise-sunset", "Mo-Fr 09:00-18:00", "sunset-02:00", "dawn-dusk", "24/7"]
         places = [PARIS, BREST, (43.2965, 5.3698), (50.6292, 3.0573), PARIS]
         sched = hours.Schedules(sun_points(strings, places))
