@@ -411,3 +411,21 @@ def test_dask_engine_same_kpi_deltas(tmp_path):
     wanted = [c for c in local.burden.columns if c.startswith("delta_")]
     np.testing.assert_allclose(dask.burden[wanted], local.burden[wanted], rtol=1e-9, atol=1e-9)
     assert set(DELTA_KPIS) - {"n_places"} <= {c.removeprefix("delta_") for c in dask.kpis.columns}
+
+
+@pytest.mark.parametrize("areas", [[None, None], ["48", None]])
+def test_places_without_area_count_as_unknown_movers(areas):
+    """Demand without area ids (a communes file lacking the département column) used to
+    crash merging the movers into ``by_area``; they are its ``"unknown"`` row."""
+    demand = gpd.GeoDataFrame(
+        {"demand_id": ["a", "b"], "weight": [10.0, 5.0], "area_id": areas},
+        geometry=[Point(3.5, 44.5), Point(3.6, 44.6)],
+        crs="EPSG:4326",
+    )
+    points = _points(2).set_geometry([Point(3.5, 44.5), Point(3.6, 44.6)], crs="EPSG:4326")
+    points["opening_hours"] = "24/7"
+    base = Scenario("today", points)
+    result = rn.compare(demand, [base, base.close(ids=["p1"], name="fewer")], "5km", by="area_id")
+    row = result.by_area.set_index(["scenario", "area_id"]).loc[("fewer", "unknown")]
+    assert (row["lost_places"], row["lost_weight"]) == (1, 5.0)
+    assert result.by_area["lost_places"].sum() == 1

@@ -101,6 +101,9 @@ def _add_movers(by_area: pd.DataFrame, changes, area: str, names) -> pd.DataFram
     if changes is None:
         return by_area.assign(**{c: np.nan for c in columns})
     moved = _movers(changes, "state", area)[["scenario", area, *columns]]
+    missing = moved[area].isna().to_numpy()
+    if missing.any():  # places without an area are the "unknown" row of by_area
+        moved[area] = moved[area].astype(object).where(~missing, "unknown")
     out = by_area.merge(moved, on=["scenario", area], how="left")
     out[columns] = out[columns].fillna(0.0)
     for c in ("gained_places", "lost_places"):
