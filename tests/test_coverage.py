@@ -109,6 +109,13 @@ class TestHandBuilt:
         assert k["backup_weight"] == 100  # D1: two points
         assert k["unreached_weight"] == 0
 
+    def test_no_points_at_all_covers_nobody(self):
+        # a scenario closing every point (compare --scenario 'none=-baseline.csv')
+        result = assess(hand_demand(), hand_points().iloc[:0], "5km")
+        assert not result.access["covered"].any()
+        assert result.access["point_id"].isna().all()
+        assert result.kpis.loc["all", "covered_weight"] == 0
+
     def test_by_density_and_area(self, hand):
         rural = hand.by_density.loc["rural"]
         assert rural["weight"] == 750 and rural["covered_weight"] == 400

@@ -38,6 +38,12 @@ def test_open_at_day_first_and_iso(text, expected):
     assert hours.parse_datetime(text, require_time=True) == pd.Timestamp(expected)
 
 
+@pytest.mark.parametrize("text", ["9999-12-31 23:59", "31/12/1000 10h"])
+def test_open_at_outside_pandas_years_is_a_parameter_error(text):
+    with pytest.raises(ParameterError, match="outside the years 1677–2262"):
+        Eligibility(open_at=text)
+
+
 def test_open_at_with_utc_offset_converted_to_paris():
     # 09:30 UTC is 10:30 in Paris in winter
     assert Eligibility(open_at="2026-12-05T09:30:00+00:00").open_at == dt.datetime(

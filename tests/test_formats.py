@@ -123,6 +123,19 @@ class TestInPost:
         assert reasons[4] == "status 'Disabled': not operating"
         assert "'po uzgodnieniu' not understood" in reasons[5]
 
+    def test_empty_or_malformed_items(self, tmp_path):
+        document = json.loads((FIXTURES / "inpost_points.json").read_text(encoding="utf-8-sig"))
+        path = tmp_path / "points.json"
+        path.write_text(json.dumps({**document, "items": []}), encoding="utf-8")
+        with pytest.raises(InputError, match="points.json: has no inpost points"):
+            rn.load_points(path)
+        items = document["items"]
+        items[3], items[4] = None, [1, 2]  # each listed item is a row, never the envelope
+        path.write_text(json.dumps(document), encoding="utf-8")
+        points, rejected = rn.load_points(path, format="inpost")
+        rows_conserved(points, rejected, 5)
+        assert set(rejected["row"]) >= {4, 5}
+
     @pytest.mark.parametrize(
         ("text", "osm"),
         [
@@ -330,6 +343,16 @@ class TestSpreadsheet:
         path = tmp_path / "broken.xlsx"
         path.write_bytes(b"PK\x03\x04 not really a zip")
         with pytest.raises(InputError, match="cannot read as a spreadsheet"):
+            rn.load_points(path)
+
+    def test_sheet_without_coordinates_names_the_file(self, tmp_path):
+        openpyxl = pytest.importorskip("openpyxl")
+        book = openpyxl.Workbook()
+        book.active.append(["name"])
+        book.active.append(["x"])
+        path = tmp_path / "names.xlsx"
+        book.save(path)
+        with pytest.raises(InputError, match=r"^\S*names\.xlsx: no coordinates"):
             rn.load_points(path)
 
 

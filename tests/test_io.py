@@ -248,6 +248,7 @@ class TestRejections:
             ("-3", "negative weight -3"),
             ("many", "non-numeric weight 'many'"),
             ("", "missing weight"),
+            ("1e308", "weight 1e+308 too large (expected at most 1e+15)"),  # sums overflow
         ],
     )
     def test_demand_weight(self, tmp_path, weight, expected):

@@ -159,6 +159,12 @@ class TestBoundary:
         with pytest.raises(InputError, match="expected Polygon/MultiPolygon"):
             load_points(points_frame(PLACES[:1]), within=path)
 
+    def test_table_without_geometry(self, tmp_path):
+        path = tmp_path / "points.csv"  # a CSV given as boundary by mistake: no geometry
+        path.write_text("point_id,latitude,longitude\np1,48.85,2.35\n", encoding="utf-8")
+        with pytest.raises(InputError, match="points.csv: expected Polygon/MultiPolygon"):
+            load_points(points_frame(PLACES[:1]), within=path)
+
     def test_missing_and_unreadable_files(self, tmp_path):
         with pytest.raises(InputError, match="boundary file does not exist"):
             load_points(points_frame(PLACES[:1]), within=tmp_path / "nope.geojson")

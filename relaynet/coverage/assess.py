@@ -426,6 +426,9 @@ def assess(
     network_name = net_names.to_numpy(object)[net_code]
     found = main["nearest_row"] >= 0
     safe = np.where(found, main["nearest_row"], 0)
+    pad = np.array([None], dtype=object)  # no points at all (every point closed): none found
+    found_id = (point_id if len(point_id) else pad)[safe]
+    found_net = (network_name if len(point_id) else pad)[safe]
     columns: dict[str, Any] = {"demand_id": pd.array(_demand_ids(demand), dtype="str")}
     if "name" in demand.columns:
         columns["name"] = demand["name"].to_numpy(object)
@@ -438,8 +441,8 @@ def assess(
         weight=weight,
         lat=lat,
         lon=lon,
-        point_id=pd.array(np.where(found, point_id[safe], None), dtype="str"),
-        network=pd.array(np.where(found, network_name[safe], None), dtype="str"),
+        point_id=pd.array(np.where(found, found_id, None), dtype="str"),
+        network=pd.array(np.where(found, found_net, None), dtype="str"),
         distance_m=main["distance_m"],
         drive_s=main["drive_s"],
     )

@@ -304,7 +304,10 @@ def _raise_if_strict(strict: bool, rejected: pd.DataFrame, source: str, label: s
 def _load_sheet(path: Path, strict: bool, options: dict):
     frame, rows = generic.read_table(path, options["layer"])
     options = {**options, "layer": None}
-    accepted, rejected = load_table(frame, strict=False, **options)
+    try:
+        accepted, rejected = load_table(frame, strict=False, **options)
+    except InputError as exc:  # name the spreadsheet, not the table read from it
+        raise InputError(str(exc).replace("<DataFrame>", str(path), 1)) from None
     rejected["row"] = rows[rejected["row"].to_numpy(dtype=np.int64) - 1]
     _raise_if_strict(strict, rejected, str(path), "row", len(frame))
     return accepted, rejected

@@ -146,9 +146,11 @@ def find_records(document, keys: Iterable[str]) -> list[dict] | None:
         if isinstance(node, dict):
             if key in node:
                 value = node[key]
-                items = value if isinstance(value, list) else [value]
-                if items and all(isinstance(i, dict) for i in items):
-                    return items
+                listed = isinstance(value, list)
+                if listed and (not value or any(isinstance(i, dict) for i in value)):
+                    return value  # every listed item is a record, even a malformed one
+                if isinstance(value, dict):
+                    return [value]
                 return [node]
             for value in node.values():
                 found = walk(value, key)

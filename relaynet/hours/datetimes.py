@@ -108,7 +108,10 @@ def to_local(when, tz: str = DEFAULT_TZ, *, require_time: bool = False) -> pd.Da
         raise ParameterError(f"missing datetime in {when!r}")
     if index.tz is not None:
         index = index.tz_convert(tz).tz_localize(None)
-    return index.as_unit("ns")
+    try:
+        return index.as_unit("ns")
+    except pd.errors.OutOfBoundsDatetime:
+        raise ParameterError(f"datetime(s) {when!r}: outside the years 1677–2262") from None
 
 
 def week_start_of(day=None) -> dt.datetime:

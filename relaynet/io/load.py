@@ -65,6 +65,10 @@ MAX_EXTRA_COLUMNS = 200
 """Input columns kept besides those the schema uses; further ones are dropped with a warning
 (a 5 000-column export loads in linear time instead of minutes)."""
 
+MAX_WEIGHT = 1e15
+"""Largest demand weight accepted: far above any population or order count, far below
+the values whose sums overflow."""
+
 _COORDINATE_NAMES = frozenset((*LAT_ALIASES, *LON_ALIASES, *X_ALIASES, *Y_ALIASES, *LATLON_ALIASES))
 
 Source = str | os.PathLike | pd.DataFrame
@@ -525,11 +529,14 @@ def _demand_columns(raw, data, out, add, defaults) -> set[str]:
         values, missing, bad = v.numeric(data["weight"])
         text = v.text_values(data["weight"])
         messages: list[str | None] = [None] * len(values)
-        for i in np.flatnonzero(missing | bad | (values < 0)).tolist():
+        huge = values > MAX_WEIGHT  # sums of such weights overflow to inf, KPIs to NaN
+        for i in np.flatnonzero(missing | bad | (values < 0) | huge).tolist():
             if missing[i]:
                 messages[i] = "missing weight"
             elif bad[i]:
                 messages[i] = f"non-numeric weight {text.iloc[i]!r}"
+            elif huge[i]:
+                messages[i] = f"weight {values[i]:g} too large (expected at most {MAX_WEIGHT:g})"
             else:
                 messages[i] = f"negative weight {values[i]:g}"
         add(messages)

@@ -89,6 +89,8 @@ class Within:
         except Exception as exc:  # pyogrio/pyarrow raise several types for unreadable files
             detail = one_line(exc) or type(exc).__name__
             raise InputError(f"{path}: cannot read as a boundary file ({detail})") from None
+        if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometry (CSV …)
+            raise InputError(f"{path}: expected Polygon/MultiPolygon boundaries, found no geometry")
         if frame.crs is None and suffix_of(path) in (".geojson", ".json"):
             frame = frame.set_crs(4326)  # RFC 7946
         return cls(path.name, _polygons(frame, str(path)))
