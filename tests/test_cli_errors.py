@@ -197,3 +197,28 @@ def test_compliance_and_gaps_name_places_without_names():
     assert "b (20)" in closing
     gaps = find_gaps(result)
     assert sorted(" ".join(gaps["places"]).replace(";", " ").split()) == ["b", "c"]
+
+
+def test_nearest_and_optimize_exit_1_after_rejected_rows(tmp_path):
+    """Like coverage and report: the answer is printed, then exit code 1 says rows were
+    rejected (README exit-code table)."""
+    points = tmp_path / "p.csv"
+    points.write_text(
+        "point_id,lat,lon,kind,opening_hours\n"
+        "a,44.52,3.50,locker,Mo-Fr 09:00-18:00\n"
+        "b,444,3.60,counter,Mo-Sa 09:00-12:00\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["nearest", "--points", str(points), "--lat", "44.5", "--lon", "3.5", "-k", "1"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "a" in result.output and "1 rows rejected" in result.output
+    out = tmp_path / "opt"
+    result = CliRunner().invoke(
+        main,
+        ["optimize", "--demand", str(LOZERE), "--points", str(points), "--model", "mclp"]
+        + ["--p", "1", "--standard", "5km", "--time-limit", "20", "--out", str(out)],
+    )
+    assert result.exit_code == 1, result.output
+    assert (out / "summary.json").exists()

@@ -65,7 +65,7 @@ class TestSeveralPoints:
     def test_nearest_over_three_formats(self):
         args = [a for f in THREE for a in ("--points", FIXTURES / f)]
         result = run("nearest", *args, "--lat", "50.63", "--lon", "3.06", "-k", "2")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output  # answered; rows were rejected
         assert "FRLIL01M" in result.output and "011721" in result.output
         assert "6 rows rejected" in result.output
 

@@ -85,11 +85,27 @@ def translate_errors(run):
         ) from None
 
 
+REJECTED_ROWS = "relaynet.rejected_rows"
+"""Key of ``click.Context.meta`` counting the input rows a command rejected."""
+
+
+def note_rejected(n: int) -> None:
+    """Record that a command rejected ``n`` input rows: it then ends with exit code 1
+    (after printing its answer), like ``coverage`` and ``report``."""
+    ctx = click.get_current_context(silent=True)
+    if n and ctx is not None:
+        ctx.meta[REJECTED_ROWS] = ctx.meta.get(REJECTED_ROWS, 0) + int(n)
+
+
 class Group(click.Group):
-    """The ``relaynet`` group: every command's errors end in one line and a documented code."""
+    """The ``relaynet`` group: every command's errors end in one line and a documented code;
+    a command that rejected input rows (:func:`note_rejected`) ends with exit code 1."""
 
     def invoke(self, ctx: click.Context):
-        return translate_errors(lambda: super(Group, self).invoke(ctx))
+        result = translate_errors(lambda: super(Group, self).invoke(ctx))
+        if ctx.meta.get(REJECTED_ROWS):
+            ctx.exit(EXIT_REJECTED)
+        return result
 
 
 def library_errors(func):

@@ -14,6 +14,7 @@ from ._common import (
     echo_table,
     eligibility_options,
     library_errors,
+    note_rejected,
     point_files,
     points_format_flags,
     read_points,
@@ -53,6 +54,7 @@ def _load_points(source, key: str | None = None) -> gpd.GeoDataFrame:
     if n_rejected:
         name = source if isinstance(source, str) else ", ".join(source.paths)
         click.echo(f"{name}: {n_rejected} rows rejected (see `relaynet validate`)", err=True)
+        note_rejected(n_rejected)
     return points
 
 
@@ -87,6 +89,7 @@ def _places(at: str | None, lat: float | None, lon: float | None, places_path: s
         demand, rejected = load_demand(places_path)
         if len(rejected):
             click.echo(f"{places_path}: {len(rejected)} rows rejected", err=True)
+            note_rejected(len(rejected))
         return demand
     if lat is None or lon is None:
         raise click.UsageError("--lat and --lon go together")

@@ -32,6 +32,7 @@ from ._common import (
     costs_options,
     echo_table,
     library_errors,
+    note_rejected,
     point_files,
     points_format_flags,
     read_points,
@@ -48,6 +49,7 @@ def _demand(source: str, area: str | None):
         demand, rejected = load_demand(source)
         if len(rejected):
             click.echo(f"{source}: {len(rejected)} demand rows rejected", err=True)
+            note_rejected(len(rejected))
     if area is not None:
         demand = demand[demand["area_id"].astype(str) == area].reset_index(drop=True)
         if demand.empty:
@@ -66,6 +68,7 @@ def _points(sources: tuple[str, ...], points_format="auto", columns=None, defaul
     if len(rejected):
         source = ", ".join(sources)
         click.echo(f"{source}: {len(rejected)} point rows rejected", err=True)
+        note_rejected(len(rejected))
     return points
 
 
