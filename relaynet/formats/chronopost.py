@@ -24,12 +24,11 @@ from ._base import (
     flag,
     grams_to_kg,
     hours_from_days,
-    join_text,
     with_closures,
     yes_no,
 )
 from ._base import text as t
-from .colissimo import POINT_TYPES
+from .colissimo import POINT_TYPES, place_fields
 
 NAME = "chronopost"
 RECORD_KEYS = ("listePointRelais", "identifiant")
@@ -80,12 +79,7 @@ def _row(item: dict, assume: dict) -> tuple[dict, list[str]]:
         "services": assume["services"],
         "max_weight_kg": weight if weight is not None else assume.get("max_weight_kg"),
         "step_free": yes_no(item.get("accesPersonneMobiliteReduite")),
-        "address": join_text(item.get("adresse1"), item.get("adresse2"), item.get("adresse3")),
-        "postcode": t(item.get("codePostal")),
-        "city": t(item.get("localite")),
-        "country": t(item.get("codePays")),
-        "lat": t(item.get("coordGeolocalisationLatitude")),
-        "lon": t(item.get("coordGeolocalisationLongitude")),
+        **place_fields(item),
         "carrier_type": code,
     }, problems
 

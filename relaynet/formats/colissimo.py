@@ -92,14 +92,23 @@ def _row(item: dict, assume: dict) -> tuple[dict, list[str]]:
         "max_weight_kg": weight if weight is not None else assume.get("max_weight_kg"),
         "step_free": yes_no(item.get("accesPersonneMobiliteReduite")),
         "parking": yes_no(item.get("parking")),
+        **place_fields(item),
+        "carrier_type": code,
+    }, problems
+
+
+def place_fields(item: dict) -> dict:
+    """Address and coordinates as La Poste group searches (Colissimo, Chronopost) name them:
+    ``adresse1``–``3``, ``codePostal``, ``localite``, ``codePays``,
+    ``coordGeolocalisationLatitude``/``Longitude`` (decimal degrees, text)."""
+    return {
         "address": join_text(item.get("adresse1"), item.get("adresse2"), item.get("adresse3")),
         "postcode": t(item.get("codePostal")),
         "city": t(item.get("localite")),
         "country": t(item.get("codePays")),
         "lat": t(item.get("coordGeolocalisationLatitude")),
         "lon": t(item.get("coordGeolocalisationLongitude")),
-        "carrier_type": code,
-    }, problems
+    }
 
 
 def read(records: Records, assume: dict) -> CarrierTable:
