@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections import OrderedDict
 
 import geopandas as gpd
@@ -179,6 +180,7 @@ class Locator:
         self._full = _Index(self.xyz_, None, self.leafsize)
         self._indexes: OrderedDict[bytes, _Index] = OrderedDict()
         self._masks: OrderedDict[Eligibility, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the caches are shared by the threads of assess
         self._columns = {
             c: self._column_array(points, c) for c in ("point_id", "name", "network", "kind")
         }
@@ -193,6 +195,13 @@ class Locator:
     def __len__(self) -> int:
         return len(self.points_)
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     # -- eligibility ------------------------------------------------------------------------
 
     def mask(self, where: Eligibility | np.ndarray | None) -> np.ndarray | None:
@@ -202,12 +211,13 @@ class Locator:
         if isinstance(where, Eligibility):
             if where.is_empty:
                 return None
-            cached = self._masks.get(where)
-            if cached is None:
-                cached = where.mask(self.points_)
-                self._masks[where] = cached
-                while len(self._masks) > self.cache_size:
-                    self._masks.popitem(last=False)
+            with self._lock:
+                cached = self._masks.get(where)
+                if cached is None:
+                    cached = where.mask(self.points_)
+                    self._masks[where] = cached
+                    while len(self._masks) > self.cache_size:
+                        self._masks.popitem(last=False)
             return cached
         mask = np.asarray(where)
         if mask.dtype != bool or mask.shape != (len(self),):
@@ -222,15 +232,16 @@ class Locator:
         if mask is None or mask.all():
             return self._full
         key = hashlib.blake2b(np.packbits(mask).tobytes(), digest_size=16).digest()
-        index = self._indexes.get(key)
-        if index is None:
-            index = _Index(self.xyz_, np.flatnonzero(mask), self.leafsize)
-            self._indexes[key] = index
-            while len(self._indexes) > self.cache_size:
-                self._indexes.popitem(last=False)
-            log.info("built index over %d of %d eligible points", len(index.rows), len(self))
-        else:
-            self._indexes.move_to_end(key)
+        with self._lock:
+            index = self._indexes.get(key)
+            if index is None:
+                index = _Index(self.xyz_, np.flatnonzero(mask), self.leafsize)
+                self._indexes[key] = index
+                while len(self._indexes) > self.cache_size:
+                    self._indexes.popitem(last=False)
+                log.info("built index over %d of %d eligible points", len(index.rows), len(self))
+            else:
+                self._indexes.move_to_end(key)
         return index
 
     # -- queries ------------------------------------------------------------------------------

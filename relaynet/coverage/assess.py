@@ -24,9 +24,12 @@ The result says where its numbers come from (:attr:`Assessment.drive_time_source
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -46,7 +49,7 @@ from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
 from .kpis import _group_codes, kpi_dict, kpi_table, kpis_with_total
 from .networks import network_codes, network_contribution, networks_records
-from .reach import evaluate_masks
+from .reach import evaluate_masks, fill_unreached
 from .windows import TIME_WINDOWS, window_kpis_dict
 from .windows import window_table as windows_table
 
@@ -178,25 +181,20 @@ def _access_costs(ctx: _Context, mask: np.ndarray, distance: np.ndarray) -> dict
     return costs
 
 
-def _evaluate_straight(ctx: _Context, masks: list[np.ndarray]) -> list[dict[str, Any]]:
-    """Coverage by straight-line reach under every mask: one radius query, masks over it
-    (:func:`~relaynet.coverage.reach.evaluate_masks`)."""
-    reach = evaluate_masks(
-        ctx.locator, ctx.lat, ctx.lon, ctx.radius_m, masks, ctx.net_code, ctx.n_net
-    )
-    return [
-        {
-            "nearest_row": r.nearest_row,
-            "distance_m": r.distance_m,
-            **_access_costs(ctx, mask, r.distance_m),
-            "covered": r.covered,
-            "backup": r.backup,
-            "n_points": r.n_points,
-            "n_networks": r.n_networks,
-            "covered_by": r.covered_by,
-        }
-        for mask, r in zip(masks, reach, strict=True)
-    ]
+def _straight_result(ctx: _Context, mask: np.ndarray, reach) -> dict[str, Any]:
+    """Coverage of one mask from its straight-line reach: the places with nothing in
+    reach get their nearest eligible point (k=1 query), then the travel costs."""
+    r = fill_unreached(reach, ctx.locator, ctx.lat, ctx.lon, mask)
+    return {
+        "nearest_row": r.nearest_row,
+        "distance_m": r.distance_m,
+        **_access_costs(ctx, mask, r.distance_m),
+        "covered": r.covered,
+        "backup": r.backup,
+        "n_points": r.n_points,
+        "n_networks": r.n_networks,
+        "covered_by": r.covered_by,
+    }
 
 
 def _evaluate_pairs(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
@@ -225,11 +223,37 @@ def _evaluate_pairs(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _evaluate(ctx: _Context, masks: list[np.ndarray]) -> list[dict[str, Any]]:
-    """Nearest point, coverage and counts of every place, for each eligibility mask."""
-    if ctx.radius_m is not None:
-        return _evaluate_straight(ctx, masks)
-    return [_evaluate_pairs(ctx, mask) for mask in masks]
+def _evaluate(ctx: _Context, masks: list[np.ndarray]) -> list[Callable[[], dict[str, Any]]]:
+    """For each eligibility mask, a task giving the nearest point, coverage and counts of
+    every place.
+
+    With a straight-line reach, the one radius query for all masks
+    (:func:`~relaynet.coverage.reach.evaluate_masks`) runs here and each task only
+    completes its mask (numpy and the k-d tree, safe to run in threads). Measured costs
+    (road network, cost table) are evaluated here, mask by mask, and the tasks return
+    the results.
+    """
+    if ctx.radius_m is None:
+        done = [_evaluate_pairs(ctx, mask) for mask in masks]
+        return [functools.partial(_given, result) for result in done]
+    reach = evaluate_masks(
+        ctx.locator,
+        ctx.lat,
+        ctx.lon,
+        ctx.radius_m,
+        masks,
+        ctx.net_code,
+        ctx.n_net,
+        unreached=False,
+    )
+    return [
+        functools.partial(_straight_result, ctx, mask, r)
+        for mask, r in zip(masks, reach, strict=True)
+    ]
+
+
+def _given(result: dict[str, Any]) -> dict[str, Any]:
+    return result
 
 
 class _Stopwatch:
@@ -248,6 +272,93 @@ class _Stopwatch:
     def stop(self, name: str) -> None:
         self.timings[name] = time.perf_counter() - self._started.pop(name)
         log.info("coverage: %s %.3f s", name, self.timings[name])
+
+
+def _access_table(
+    demand: gpd.GeoDataFrame,
+    by: str,
+    density: np.ndarray,
+    weight: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    main: dict[str, Any],
+    point_index: pd.Index,
+    net_code: np.ndarray,
+    net_names: pd.Index,
+) -> pd.DataFrame:
+    """The per-place table of the base eligibility (:attr:`Assessment.access`)."""
+    point_id = point_index.to_numpy(object)
+    network_name = net_names.to_numpy(object)[net_code]
+    found = main["nearest_row"] >= 0
+    safe = np.where(found, main["nearest_row"], 0)
+    pad = np.array([None], dtype=object)  # no points at all (every point closed): none found
+    found_id = (point_id if len(point_id) else pad)[safe]
+    found_net = (network_name if len(point_id) else pad)[safe]
+    columns: dict[str, Any] = {"demand_id": pd.array(_demand_ids(demand), dtype="str")}
+    if "name" in demand.columns:
+        columns["name"] = demand["name"].to_numpy(object)
+    columns[by] = demand[by].to_numpy(object)
+    for extra in ("area_id", "area_name"):
+        if extra != by and extra in demand.columns:
+            columns[extra] = demand[extra].to_numpy(object)
+    columns.update(
+        density_class=density,
+        weight=weight,
+        lat=lat,
+        lon=lon,
+        point_id=pd.array(np.where(found, found_id, None), dtype="str"),
+        network=pd.array(np.where(found, found_net, None), dtype="str"),
+        distance_m=main["distance_m"],
+        drive_s=main["drive_s"],
+    )
+    if "road_m" in main:
+        columns["road_m"] = main["road_m"]
+    columns.update(
+        covered=main["covered"], n_points=main["n_points"], n_networks=main["n_networks"]
+    )
+    return pd.DataFrame(columns)
+
+
+def _threads(tasks: int) -> int:
+    """Threads for ``tasks`` independent numpy tasks: one per core, at most one per task."""
+    return max(1, min(tasks, os.cpu_count() or 1))
+
+
+def _window_result(
+    task: Callable[[], dict[str, Any]],
+    weight: np.ndarray,
+    class_codes: np.ndarray,
+    class_labels: pd.Index,
+    order: list[str],
+    point_index: pd.Index,
+    linear,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-place table and KPIs (``"all"``, then density classes in ``order``) of one window,
+    from its evaluation ``task`` (see :func:`_evaluate`)."""
+    result = task()
+    access = pd.DataFrame(
+        {
+            "point_id": _point_labels(point_index, result["nearest_row"]),
+            "distance_m": result["distance_m"],
+            "drive_s": result["drive_s"],
+            "covered": result["covered"],
+            "backup": result["backup"],
+            "n_networks": result["n_networks"],
+        }
+    )
+    # overall and per class from one sort of the distances
+    both = kpis_with_total(
+        weight,
+        result["covered"],
+        result["distance_m"],
+        result["backup"],
+        result["n_networks"],
+        result["drive_s"],
+        class_codes,
+        class_labels,
+        drive_from_distance=linear,
+    )
+    return access, pd.concat([both.iloc[:1], both.iloc[1:].reindex(order)])
 
 
 def _point_labels(point_id: pd.Index, rows: np.ndarray):
@@ -421,81 +532,49 @@ def assess(
     done("window masks")
 
     stage("coverage")
-    main, *by_window = _evaluate(ctx, masks)
-    point_id = points["point_id"].astype(str).to_numpy(object)
-    network_name = net_names.to_numpy(object)[net_code]
-    found = main["nearest_row"] >= 0
-    safe = np.where(found, main["nearest_row"], 0)
-    pad = np.array([None], dtype=object)  # no points at all (every point closed): none found
-    found_id = (point_id if len(point_id) else pad)[safe]
-    found_net = (network_name if len(point_id) else pad)[safe]
-    columns: dict[str, Any] = {"demand_id": pd.array(_demand_ids(demand), dtype="str")}
-    if "name" in demand.columns:
-        columns["name"] = demand["name"].to_numpy(object)
-    columns[by] = demand[by].to_numpy(object)
-    for extra in ("area_id", "area_name"):
-        if extra != by and extra in demand.columns:
-            columns[extra] = demand[extra].to_numpy(object)
-    columns.update(
-        density_class=density,
-        weight=weight,
-        lat=lat,
-        lon=lon,
-        point_id=pd.array(np.where(found, found_id, None), dtype="str"),
-        network=pd.array(np.where(found, found_net, None), dtype="str"),
-        distance_m=main["distance_m"],
-        drive_s=main["drive_s"],
-    )
-    if "road_m" in main:
-        columns["road_m"] = main["road_m"]
-    columns.update(
-        covered=main["covered"], n_points=main["n_points"], n_networks=main["n_networks"]
-    )
-    access = pd.DataFrame(columns)
-    done("coverage")
-
-    stage("kpis")
+    main_task, *window_tasks = _evaluate(ctx, masks)
+    # each window's table and KPIs run beside the main tables (numpy releases the GIL)
+    class_codes, class_labels = _group_codes(pd.Categorical(density))  # once for all windows
+    order = [c for c in (*DENSITY_CLASSES, "unknown") if c in class_labels]
     uniform = isinstance(source, EstimatedCosts) and estimate.uniform
     linear = estimate.drive_s if uniform else None
-    kpis = kpi_table(access, drive_from_distance=linear)
-    by_area = kpi_table(access, by, drive_from_distance=linear)
-    by_density = kpi_table(access, "density_class", drive_from_distance=linear)
-    order = [c for c in (*DENSITY_CLASSES, "unknown") if c in by_density.index]
-    by_density = by_density.reindex(order)
-    eligible_per_net = np.bincount(net_code[base], minlength=len(net_names))
-    networks = network_contribution(main["covered_by"], weight, net_names, eligible_per_net)
-    done("kpis")
+    point_index = pd.Index(points["point_id"].astype(str).to_numpy(object))
+    with ThreadPoolExecutor(_threads(len(window_tasks))) as pool:
+        window_futures = [
+            pool.submit(
+                _window_result,
+                task,
+                weight,
+                class_codes,
+                class_labels,
+                order,
+                point_index,
+                linear,
+            )
+            for task in window_tasks
+        ]
+        main = main_task()
+        access = _access_table(
+            demand, by, density, weight, lat, lon, main, point_index, net_code, net_names
+        )
+        done("coverage")
 
-    blocks = []
-    window_access: dict[str, pd.DataFrame] = {}
-    class_codes, class_labels = _group_codes(pd.Categorical(density))  # once for all windows
-    point_index = pd.Index(point_id)
-    for (name, eligibility), result in zip(windows.items(), by_window, strict=True):
-        stage(f"window {name}")
-        window_access[name] = pd.DataFrame(
-            {
-                "point_id": _point_labels(point_index, result["nearest_row"]),
-                "distance_m": result["distance_m"],
-                "drive_s": result["drive_s"],
-                "covered": result["covered"],
-                "backup": result["backup"],
-                "n_networks": result["n_networks"],
-            }
-        )
-        # overall and per class from one sort of the distances
-        both = kpis_with_total(
-            weight,
-            result["covered"],
-            result["distance_m"],
-            result["backup"],
-            result["n_networks"],
-            result["drive_s"],
-            class_codes,
-            class_labels,
-            drive_from_distance=linear,
-        )
-        blocks.append((name, eligibility, pd.concat([both.iloc[:1], both.iloc[1:].reindex(order)])))
-        done(f"window {name}")
+        stage("kpis")
+        kpis = kpi_table(access, drive_from_distance=linear)
+        by_area = kpi_table(access, by, drive_from_distance=linear)
+        by_density = kpi_table(access, "density_class", drive_from_distance=linear)
+        by_density = by_density.reindex([c for c in order if c in by_density.index])
+        eligible_per_net = np.bincount(net_code[base], minlength=len(net_names))
+        networks = network_contribution(main["covered_by"], weight, net_names, eligible_per_net)
+        done("kpis")
+
+        stage("windows")
+        blocks = []
+        window_access: dict[str, pd.DataFrame] = {}
+        for (name, eligibility), future in zip(windows.items(), window_futures, strict=True):
+            window_access[name], block = future.result()
+            blocks.append((name, eligibility, block))
+        done("windows")
     window_table = windows_table(blocks, kpis.columns)
     return Assessment(
         standard=standard,

@@ -100,10 +100,12 @@ def _quantiles(values, weights, q, groups, n_groups, *, overall: bool):
         raise ParameterError(f"q={q!r}: expected quantile(s) in (0, 1]")
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
+    g = None if groups is None else np.asarray(groups, dtype=np.int64)
     keep = w > 0
-    v = np.where(np.isnan(v), np.inf, v)[keep]
-    w = w[keep]
-    g = None if groups is None else np.asarray(groups, dtype=np.int64)[keep]
+    if not keep.all():  # zero-weight places never decide a quantile
+        v, w = v[keep], w[keep]
+        g = None if g is None else g[keep]
+    v = np.where(np.isnan(v), np.inf, v)
     if g is None:
         k = 1
     else:

@@ -19,7 +19,8 @@ them from **one** radius query:
    mask instead);
 3. only places with no eligible point in reach need more: their nearest eligible point
    (and its distance, beyond the reach) comes from a k=1 query on that mask's own index
-   (:meth:`relaynet.nearest.Locator.query`), so every place still gets its nearest point.
+   (:func:`fill_unreached`, :meth:`relaynet.nearest.Locator.query`), so every place
+   still gets its nearest point.
 
 Memory is bounded by one chunk's pairs (a dense city gives a place hundreds of points
 within 5 km), not by the whole demand; time grows linearly with the number of places.
@@ -94,6 +95,7 @@ def evaluate_masks(
     n_networks: int,
     *,
     chunk: int = CHUNK,
+    unreached: bool = True,
 ) -> list[MaskReach]:
     """Reach of every place under every mask, from one radius query per chunk of places.
 
@@ -115,6 +117,10 @@ def evaluate_masks(
         Number of networks.
     chunk
         Places per chunk (≤ 65 536).
+    unreached
+        Also find the nearest eligible point of places with none in reach (one k=1 query
+        per mask). ``False`` leaves them at ``-1`` / NaN, for :func:`fill_unreached` later
+        (e.g. in a thread per mask).
 
     Returns
     -------
@@ -154,7 +160,9 @@ def evaluate_masks(
             tree,
             rows,
             bits[rows],
-            pattern_code.astype(np.int64).reshape(-1),
+            (pattern_code.reshape(-1) * n_networks + np.asarray(network_code)[rows]).astype(
+                np.int32
+            ),
             member,
             np.asarray(network_code)[rows],
             n_networks,
@@ -172,22 +180,29 @@ def evaluate_masks(
                 shared.run(span)
     out = []
     for k, mask in enumerate(masks):
-        n_points = counts[k].sum(axis=1, dtype=np.int64)
-        far = np.flatnonzero(n_points == 0)
-        if len(far) and mask.any():
-            found, metres = locator.query(lat[far], lon[far], k=1, where=mask)
-            nearest_row[k, far] = found[:, 0]
-            distance[k, far] = metres[:, 0]
-        out.append(
-            MaskReach(
-                nearest_row=nearest_row[k],
-                distance_m=distance[k],
-                n_points=n_points,
-                n_networks=(counts[k] > 0).sum(axis=1, dtype=np.int64),
-                covered_by=(counts[k] > 0).T,
-            )
+        reach = MaskReach(
+            nearest_row=nearest_row[k],
+            distance_m=distance[k],
+            n_points=counts[k].sum(axis=1, dtype=np.int64),
+            n_networks=(counts[k] > 0).sum(axis=1, dtype=np.int64),
+            covered_by=(counts[k] > 0).T,
         )
+        out.append(fill_unreached(reach, locator, lat, lon, mask) if unreached else reach)
     return out
+
+
+def fill_unreached(reach: MaskReach, locator, lat, lon, mask: np.ndarray) -> MaskReach:
+    """Give the places with no eligible point in reach their nearest eligible point (and
+    its metres, beyond the reach) from one k=1 query on ``mask``'s index; ``reach`` is
+    completed in place and returned (places of an empty mask keep ``-1`` / NaN)."""
+    far = np.flatnonzero(reach.n_points == 0)
+    if len(far) and np.any(mask):
+        found, metres = locator.query(
+            np.asarray(lat, float)[far], np.asarray(lon, float)[far], k=1, where=mask
+        )
+        reach.nearest_row[far] = found[:, 0]
+        reach.distance_m[far] = metres[:, 0]
+    return reach
 
 
 def _threads(workers: int, n_spans: int) -> int:
@@ -206,7 +221,7 @@ class _Shared:
     tree: cKDTree
     rows: np.ndarray
     bits: np.ndarray
-    pattern: np.ndarray
+    cell: np.ndarray  # pattern × n_networks + network of every point in the tree
     member: np.ndarray
     code: np.ndarray
     n_networks: int
@@ -232,16 +247,15 @@ class _Shared:
         and the first pair of each (place, pattern); a mask is the union of its patterns."""
         size = stop - start
         n_pat, n_net = len(self.member), self.n_networks
-        place = place.astype(np.int64)
-        pattern = self.pattern[sub]
-        cells = np.bincount(
-            (place * n_net + self.code[sub]) * n_pat + pattern, minlength=size * n_net * n_pat
-        ).reshape(size * n_net, n_pat)
-        counts = cells @ self.member.astype(np.int64)  # (size * n_net, masks)
+        # cell of a pair: (place, pattern, network), from the point's (pattern, network)
+        key = place.astype(np.int32) * np.int32(n_pat * n_net) + self.cell[sub]
+        cells = np.bincount(key, minlength=size * n_pat * n_net).reshape(size, n_pat, n_net)
+        per_net = cells.transpose(0, 2, 1).reshape(size * n_net, n_pat)
+        counts = per_net @ self.member.astype(np.int64)  # (size * n_net, masks)
         self.counts[:, start:stop] = np.moveaxis(counts.reshape(size, n_net, -1), 2, 0)
         none = len(place)
         first = np.full(size * n_pat, none, dtype=np.int64)
-        np.minimum.at(first, place * n_pat + pattern, np.arange(none, dtype=np.int64))
+        np.minimum.at(first, key // np.int32(n_net), np.arange(none, dtype=np.int64))
         first = first.reshape(size, n_pat)
         for k in range(len(self.counts)):
             # pairs are sorted by place then distance: a place's first pair under one of

@@ -14,6 +14,7 @@ import opening_hours as _oh
 from ..errors import ParameterError
 
 _COMMENT = re.compile(r'"[^"]*"')
+_RULE_SEPARATOR = re.compile(r";|\|\|")
 _OFF_WORDS = re.compile(r"(?:\S.*\s)?(?:off|closed)", re.IGNORECASE)
 _MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _DAY = rf"(?:\d{{4}}\s*)?(?:{_MONTH}\s*)?\d{{1,2}}"
@@ -30,7 +31,7 @@ def _comment_only(text: str) -> bool:
 
     opening-hours-py reads such a string (``'"on appointment"'``) as open 24/7.
     """
-    rules = [r.strip() for r in re.split(r";|\|\|", _COMMENT.sub("", text))]
+    rules = [r.strip() for r in _RULE_SEPARATOR.split(_COMMENT.sub("", text))]
     has_comment_rule = any(not r for r in rules)
     return has_comment_rule and all(not r or _OFF_WORDS.fullmatch(r) for r in rules)
 
