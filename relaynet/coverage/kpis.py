@@ -196,16 +196,26 @@ def kpi_sums(
     ``{column: ndarray of shape (n_groups,)}`` for every column of :data:`SUM_COLUMNS`.
     """
     w = np.asarray(weight, dtype=float)
-    codes = np.zeros(len(w), dtype=np.int64) if codes is None else np.asarray(codes, np.int64)
-    k = int(n_groups)
+    if codes is None:  # one group: plain (pairwise) sums
+        k = 1
 
-    def total(values) -> np.ndarray:
-        return np.bincount(codes, weights=values, minlength=k)
+        def total(values) -> np.ndarray:
+            return np.array([np.add.reduce(np.asarray(values, dtype=float))])
+
+        count = np.array([float(len(w))])
+    else:
+        codes = np.asarray(codes, np.int64)
+        k = int(n_groups)
+
+        def total(values) -> np.ndarray:
+            return np.bincount(codes, weights=values, minlength=k)
+
+        count = np.bincount(codes, minlength=k).astype(float)
 
     dist = np.asarray(distance_m, dtype=float)
     reached = np.isfinite(dist)
     out = {
-        "n_places": np.bincount(codes, minlength=k).astype(float),
+        "n_places": count,
         "weight": total(w),
         "covered_weight": total(w * np.asarray(covered, dtype=bool)),
         "reached_weight": total(w * reached),
@@ -360,7 +370,7 @@ def kpi_table(
         backup,
         access["n_networks"].to_numpy(),
         drive,
-        codes,
+        None if by is None else codes,
         k,
     )
     p50, p90 = weighted_quantile(dist, w, [0.5, 0.9], codes, k)
