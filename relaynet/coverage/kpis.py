@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from .quantiles import grouped_quantiles
 
 KPI_COLUMNS = (
     "n_places",
@@ -55,8 +56,6 @@ KPI_COLUMNS = (
 )
 """Columns of every KPI table, in order."""
 
-_REL_TOL = 1e-12
-
 
 def weighted_quantile(values, weights, q, groups=None, n_groups: int | None = None):
     """Weighted q-quantile (inverted empirical CDF), overall or per group.
@@ -68,7 +67,7 @@ def weighted_quantile(values, weights, q, groups=None, n_groups: int | None = No
     weights
         Non-negative weights, same length.
     q
-        Quantile in (0, 1], or a sequence of them (one sort serves them all).
+        Quantile in (0, 1], or a sequence of them.
     groups
         Optional integer group code per value (0 .. n_groups-1).
     n_groups
@@ -78,68 +77,17 @@ def weighted_quantile(values, weights, q, groups=None, n_groups: int | None = No
     -------
     float, or ndarray of shape (n_groups,) — with a leading axis of len(q) when ``q`` is
     a sequence. NaN for a group whose total weight is zero.
+
+    See :mod:`relaynet.coverage.quantiles` for how (exactly, without a full sort).
     """
-    single = groups is None
-    overall, out = _quantiles(values, weights, q, groups, n_groups, overall=single)
-    if single:
-        return float(overall[0, 0]) if np.ndim(q) == 0 else overall[:, 0]
+    if groups is None:
+        out = grouped_quantiles(values, weights, q)[:, 0]
+        return float(out[0]) if np.ndim(q) == 0 else out
+    groups = np.asarray(groups, dtype=np.int64)
+    if n_groups is None:
+        n_groups = int(groups.max()) + 1 if len(groups) else 0
+    out = grouped_quantiles(values, weights, q, groups, n_groups)
     return out[0] if np.ndim(q) == 0 else out
-
-
-def _quantiles(values, weights, q, groups, n_groups, *, overall: bool):
-    """Quantiles overall (``overall=True``; shape (len(q), 1), else NaN) and per group
-    (``groups`` given; shape (len(q), n_groups)), from one sort of the values.
-
-    Places are sorted by value (equal values are interchangeable: no need for
-    stability), then stably by group. Cumulated weights only grow within a group
-    (weights > 0), so the places short of a quantile are a prefix of their group and the
-    quantile is the value right after them: one count per group, no search per place.
-    """
-    qs = np.atleast_1d(np.asarray(q, dtype=float))
-    if not ((qs > 0) & (qs <= 1)).all():
-        raise ParameterError(f"q={q!r}: expected quantile(s) in (0, 1]")
-    v = np.asarray(values, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    g = None if groups is None else np.asarray(groups, dtype=np.int64)
-    keep = w > 0
-    if not keep.all():  # zero-weight places never decide a quantile
-        v, w = v[keep], w[keep]
-        g = None if g is None else g[keep]
-    v = np.where(np.isnan(v), np.inf, v)
-    if g is None:
-        k = 1
-    else:
-        k = int(n_groups if n_groups is not None else (g.max() + 1 if len(g) else 0))
-    total_q = np.full((len(qs), 1), np.nan)
-    group_q = np.full((len(qs), k), np.nan)
-    if not len(v):
-        return total_q, group_q
-    order = np.argsort(v)
-    if overall:
-        cum = np.cumsum(w[order])  # its last entry is the sequential total
-        for i, quantile in enumerate(qs):
-            short = np.searchsorted(cum, quantile * cum[-1] * (1 - _REL_TOL), side="left")
-            if short < len(cum):
-                total_q[i, 0] = v[order[short]]
-    if g is not None:
-        order = order[
-            np.argsort(g[order].astype(np.int16 if k < 2**15 else np.int64), kind="stable")
-        ]
-        size = np.bincount(g, minlength=k)
-        sorted_g = np.repeat(np.arange(k), size)  # g[order]
-        w = w[order]
-        total = np.bincount(sorted_g, weights=w, minlength=k)
-        cum = np.cumsum(w)
-        start = np.cumsum(size) - size  # first row of each group
-        within = cum - np.concatenate([[0.0], cum])[start][sorted_g]
-        group_total = total[sorted_g]
-        for i, quantile in enumerate(qs):
-            short = np.bincount(
-                sorted_g[within < quantile * group_total * (1 - _REL_TOL)], minlength=k
-            )
-            hit = np.flatnonzero(short < size)
-            group_q[i, hit] = v[order[start[hit] + short[hit]]]
-    return total_q, group_q
 
 
 SUM_COLUMNS = (
@@ -420,10 +368,12 @@ def kpis_with_total(
     columns = (w, covered, dist, backup, n_networks, drive)
     overall = kpi_sums(*columns)
     per_group = kpi_sums(*columns, codes, k)
-    (p50_all, p90_all), (p50, p90) = _quantiles(dist, w, [0.5, 0.9], codes, k, overall=True)
+    p50_all, p90_all = grouped_quantiles(dist, w, [0.5, 0.9])
+    p50, p90 = grouped_quantiles(dist, w, [0.5, 0.9], codes, k)
     drive_all = drive_group = None
     if drive_from_distance is None and drive is not None:
-        (drive_all,), (drive_group,) = _quantiles(drive, w, [0.9], codes, k, overall=True)
+        (drive_all,) = grouped_quantiles(drive, w, [0.9])
+        (drive_group,) = grouped_quantiles(drive, w, [0.9], codes, k)
     return pd.concat(
         [
             kpis_from_sums(
