@@ -25,8 +25,9 @@ class Standard:
         "5 km or 20 minutes") or ``"all"`` (covered only if within both).
     distance_by
         ``"straight"`` (great circle, default) or ``"road"``: the distance along roads, as
-        the French postal rule states it. Measured on a road network when one is given,
-        else *estimated* as straight line × detour factor (see :mod:`relaynet.costs`).
+        the French postal rule states it. Measured on a road network when one is given
+        (door to door: access legs in metres plus the shortest length along roads), else
+        *estimated* as straight line × detour factor (see :mod:`relaynet.costs`).
     """
 
     distance_m: float | None = None

@@ -101,28 +101,10 @@ class RoadCosts(TravelCosts):
         self._by_length = None
 
     def length_network(self):
-        """The same graph with edge lengths as weights: road-distance searches (built once)."""
+        """The same roads with metres as costs (:meth:`RoadNetwork.by_length`; built once):
+        a road-distance pair costs door-to-door metres, access legs included."""
         if self._by_length is None:
-            from ..network import RoadNetwork
-
-            G = self.network.to_networkx()
-            nodes = list(G.nodes)
-            index = {node: i for i, node in enumerate(nodes)}
-            edges = np.array(
-                [(index[a], index[b], d["length"]) for a, b, d in G.edges(data=True)], float
-            ).reshape(-1, 3)
-            length = np.maximum(edges[:, 2], 1e-3)  # a zero-length edge still costs a step
-            self._by_length = RoadNetwork(
-                np.asarray(nodes),
-                np.array([G.nodes[x]["y"] for x in nodes], float),
-                np.array([G.nodes[x]["x"] for x in nodes], float),
-                edges[:, 0].astype(np.int64),
-                edges[:, 1].astype(np.int64),
-                length,
-                length,
-                mode=self.network.mode,
-                max_snap_m=self.network.max_snap_m,
-            )
+            self._by_length = self.network.by_length()
         return self._by_length
 
     def part_pairs(self, places, part, limit, mask):

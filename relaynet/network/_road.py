@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -377,6 +378,31 @@ class RoadNetwork(AccessQueries):
         key = "bbox_" + "_".join(f"{x:.5f}" for x in bbox)
         return cls._download(
             "bbox", tuple(bbox), key, mode, cache_dir, timeout_s, max_snap_m, refresh
+        )
+
+    def by_length(self) -> RoadNetwork:
+        """The same roads with metres as costs, for road-distance searches.
+
+        Every road piece costs its length in metres in the directions it may be travelled
+        (a zero-length piece 1 mm, so that it still costs a step) and the access legs
+        count their straight-line metres (access at 1 m/s): the "time" of a trip on the
+        result is door-to-door metres, access legs plus the shortest length along roads.
+        Same nodes, pieces and shapes (snapping is unchanged); ``mode`` is kept.
+        """
+        metres = np.maximum(self.roads.length_m, 1e-3)
+        roads = replace(
+            self.roads,
+            fwd_s=np.where(np.isfinite(self.roads.fwd_s), metres, np.nan),
+            bwd_s=np.where(np.isfinite(self.roads.bwd_s), metres, np.nan),
+        )
+        return RoadNetwork._from_roads(
+            self.node_id,
+            self.lat,
+            self.lon,
+            roads,
+            mode=self.mode,
+            max_snap_m=self.max_snap_m,
+            access_speed_kmh=3.6,  # 1 m/s: an access leg costs its metres
         )
 
     # -- graph export ---------------------------------------------------------------------
