@@ -2,17 +2,24 @@
 
 Each command lives in its own module of this package and is imported only when it runs
 (or shows its own help), so ``relaynet --help`` and ``relaynet --version`` answer without
-loading pandas, scikit-learn or folium.
+loading pandas, scikit-learn or folium; a command module imports the library inside its
+function, so ``relaynet <command> --help`` does not load them either.
+
+A usage error (unknown option or command, missing argument, invalid value) is one line on
+standard error and exit code 2 (:class:`._common.UsageLine`)::
+
+    relaynet coverage: error: no such option '--foo' (see 'relaynet coverage --help')
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 
 import click
 
-from ._common import Group
+from ._common import Group, did_you_mean
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -39,6 +46,13 @@ class LazyGroup(Group):
             return None
         module = importlib.import_module(f".{COMMANDS[name][0]}", __name__)
         return getattr(module, name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            near = difflib.get_close_matches(name, COMMANDS)
+            raise click.UsageError(f"no such command {name!r}{did_you_mean(near)}", ctx)
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]

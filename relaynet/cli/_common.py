@@ -1,5 +1,10 @@
 """Helpers shared by the CLI commands: exit codes, error translation and table printing.
 
+Nothing here imports pandas, numpy or the library's heavy modules at load time: the option
+decorators run when a command module is imported, which ``relaynet <command> --help``
+does, so they take their choices from :mod:`._choices` and import the library inside the
+callbacks (when the command runs).
+
 Exit codes of every command (README, "Bad input"):
 
 ====  =================================================================================
@@ -24,6 +29,7 @@ import click
 
 from ..errors import OutputError, RelaynetError
 from ..io import one_line
+from ._choices import DEFAULT_STANDARD, POINTS_FORMATS, UNKNOWN_HOURS
 
 EXIT_REJECTED = 1
 EXIT_INPUT = 2
@@ -52,6 +58,39 @@ class InternalExit(UsageExit):
     exit_code = EXIT_INTERNAL
 
 
+def did_you_mean(names) -> str:
+    """``"; did you mean '--format' or '--out'?"`` (empty when ``names`` is)."""
+    return "; did you mean " + " or ".join(f"'{n}'" for n in names) + "?" if names else ""
+
+
+class UsageLine(click.UsageError):
+    """A usage error (unknown option or command, missing argument, invalid value) shown as
+    one line on standard error instead of click's usage block, exit code 2::
+
+        relaynet coverage: error: no such option '--foo' (see 'relaynet coverage --help')
+    """
+
+    exit_code = EXIT_INPUT
+
+    @classmethod
+    def of(cls, exc: click.UsageError) -> UsageLine:
+        """The one-line form of a click usage error (same message and context); click's
+        "Did you mean …" of an unknown option or command becomes a short clause."""
+        near = getattr(exc, "possibilities", None)
+        message = one_line(exc.message if near else exc.format_message()).rstrip(".")
+        if message[:1].isupper() and not message[1:2].isupper():  # "No such" but not "CRS"
+            message = message[0].lower() + message[1:]
+        return cls(message + did_you_mean(near), exc.ctx)
+
+    def show(self, file=None) -> None:
+        path = self.ctx.command_path if self.ctx is not None else "relaynet"
+        click.echo(f"{path}: error: {self.message} (see '{path} --help')", file=file, err=True)
+
+
+_HELP_INSTEAD = getattr(click.exceptions, "NoArgsIsHelpError", UsageLine)
+"""``relaynet`` alone prints the help (click ≥ 8.2 raises this usage error to do so)."""
+
+
 def crash_log(exc: BaseException) -> str:
     """Write the traceback of ``exc`` to a new file in the temporary folder; its path."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -66,6 +105,10 @@ def translate_errors(run):
     """Run ``run()`` and turn every error into the documented exit codes and one line."""
     try:
         return run()
+    except (UsageLine, _HELP_INSTEAD):
+        raise
+    except click.UsageError as exc:
+        raise UsageLine.of(exc) from None
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except OutputError as exc:
@@ -99,7 +142,17 @@ def note_rejected(n: int) -> None:
 
 class Group(click.Group):
     """The ``relaynet`` group: every command's errors end in one line and a documented code;
-    a command that rejected input rows (:func:`note_rejected`) ends with exit code 1."""
+    a command that rejected input rows (:func:`note_rejected`) ends with exit code 1.
+
+    Usage errors too: the group's own options are parsed in :meth:`make_context`, a
+    command's name and options (and anything the command body raises) in :meth:`invoke`;
+    both go through :func:`translate_errors`, which makes them a :class:`UsageLine`.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        return translate_errors(
+            lambda: super(Group, self).make_context(info_name, args, parent, **extra)
+        )
 
     def invoke(self, ctx: click.Context):
         result = translate_errors(lambda: super(Group, self).invoke(ctx))
@@ -139,9 +192,6 @@ def eligibility_options(func):
     ``where`` (an :class:`~relaynet.eligibility.Eligibility`, empty when no filter is
     given) and ``unknown_hours``.
     """
-    from .. import hours
-    from ..eligibility import Eligibility
-
     options = [
         click.option(
             "--open-at",
@@ -178,7 +228,7 @@ def eligibility_options(func):
         ),
         click.option(
             "--unknown-hours",
-            type=click.Choice(hours.UNKNOWN_POLICIES),
+            type=click.Choice(UNKNOWN_HOURS),
             default="exclude",
             show_default=True,
             help="Points with unknown opening hours under hour filters.",
@@ -198,6 +248,8 @@ def eligibility_options(func):
         unknown_hours,
         **kwargs,
     ):
+        from ..eligibility import Eligibility
+
         where = Eligibility.parse_cli(
             open_at=open_at,
             open_window=open_window,
@@ -234,12 +286,11 @@ def coverage_options(*, inputs_required: bool, points_option: str = "--points"):
 
     ``--points``/``--demand`` (the bundled data when not required and not given; the points
     option is spelled ``points_option``, e.g. ``--baseline``),
-    ``--standard`` (default :data:`relaynet.report.pipeline.DEFAULT_STANDARD`), ``--by``
+    ``--standard`` (default :data:`relaynet.report.pipeline.DEFAULT_STANDARD`, copied in
+    :mod:`._choices`), ``--by``
     (``departement`` is an alias of ``area_id``), ``--threshold``, ``--no-windows``,
     ``--out`` and ``--quiet``.
     """
-    from ..report.pipeline import DEFAULT_STANDARD
-
     bundled = "" if inputs_required else " (default: the bundled {})"
     options = [
         click.option(
@@ -324,12 +375,10 @@ def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
 def points_format_options() -> list:
     """``--points-format``, ``--columns`` and ``--defaults``: how points files are read (the
     command receives ``points_format``, ``columns`` and ``point_defaults`` as given)."""
-    from ..formats import FORMATS
-
     return [
         click.option(
             "--points-format",
-            type=click.Choice(FORMATS),
+            type=click.Choice(POINTS_FORMATS),
             default="auto",
             show_default=True,
             help="Format of the points files; 'auto' detects carrier exports by their fields.",

@@ -6,14 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from ..distributed.cli import engine_options
-from ..report.folder import check_writable, report_folder
-from ..report.outputs import kpis_document, write_run_record, write_tables
-from ..report.pipeline import load_input, run_coverage, windows_for
-from ..report.run import stage_bar
-from ..standard import Standard
 from ._common import (
     costs_options,
     coverage_options,
@@ -25,6 +19,8 @@ from ._common import (
 
 
 def _percent(value) -> str:
+    import pandas as pd
+
     return "—" if value is None or pd.isna(value) else f"{100 * value:.2f} %"
 
 
@@ -95,6 +91,12 @@ def coverage(
     Exit codes: 0 ok, 1 input rows rejected (rejected.csv), 2 unusable input, 3 output
     not writable, 4 internal error.
     """
+    from ..report.folder import check_writable, report_folder
+    from ..report.outputs import write_run_record, write_tables
+    from ..report.pipeline import run_coverage
+    from ..report.run import stage_bar
+    from ..standard import Standard
+
     standard = Standard.parse(standard_text)
     check_writable(out_dir)
     if engine == "dask":
@@ -162,6 +164,8 @@ def coverage(
 
 
 def _print_summary(assessment, compliance, gaps, comparison, area, threshold, out) -> None:
+    import pandas as pd
+
     overall = assessment.kpis.iloc[0]
     click.echo(
         f"Standard {assessment.standard.label} ({assessment.where}); drive time "
@@ -233,7 +237,9 @@ def _coverage_on_dask(
     from .. import datasets
     from ..distributed import assess as dask_assess
     from ..io import write_csv, write_json
-    from ..report.pipeline import AREA_ALIASES, BUNDLED
+    from ..report.folder import report_folder
+    from ..report.outputs import kpis_document
+    from ..report.pipeline import AREA_ALIASES, BUNDLED, load_input, windows_for
 
     points, _, _ = load_input(points_path, "points", bundled=True)
     demand = demand_path or str(datasets.path(BUNDLED["demand"]))

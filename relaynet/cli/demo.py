@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..report import DEFAULT_STANDARD, write_report
+from ._choices import DEFAULT_STANDARD
 from ._common import library_errors
 from .report import finish
 
@@ -47,6 +47,8 @@ def demo(out_dir: str, standard_text: str, p: int, offline: bool, quiet: bool) -
     Writes the report folder (default reports/demo) and prints the path of its
     index.html. Exit codes as `relaynet report`.
     """
+    from ..report import write_report
+
     result = write_report(
         out_dir,
         points=None,

@@ -8,26 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import ParameterError
-from ..io import (
-    as_within,
-    atomic_path,
-    load_demand,
-    parse_within,
-    reject_outside,
-    write_csv,
-    write_geojson,
-    write_json,
-)
-from ..optimize import (
-    MODELS,
-    candidates_from_demand,
-    candidates_from_grid,
-    candidates_from_points,
-    solve,
-)
-from ..report.folder import check_writable
-from ..report.pipeline import DEFAULT_STANDARD
-from ..standard import Standard
+from ._choices import DEFAULT_STANDARD, OPTIMIZE_MODELS
 from ._common import (
     costs_options,
     echo_table,
@@ -46,6 +27,8 @@ def _demand(source: str, area: str | None):
 
         demand = load_demo().demand
     else:
+        from ..io import load_demand
+
         demand, rejected = load_demand(source)
         if len(rejected):
             click.echo(f"{source}: {len(rejected)} demand rows rejected", err=True)
@@ -77,6 +60,8 @@ def _keep_within(demand, existing, within: str):
     the demand, which is kept whole); counts left out go to standard error."""
     import pandas as pd
 
+    from ..io import as_within, parse_within, reject_outside
+
     spec = parse_within(within)
     if not isinstance(spec, tuple):
         demand, outside = reject_outside(demand, pd.DataFrame(), spec)
@@ -92,6 +77,8 @@ def _keep_within(demand, existing, within: str):
 
 
 def _candidates(spec: str, demand):
+    from ..optimize import candidates_from_demand, candidates_from_grid, candidates_from_points
+
     if spec == "communes":
         return candidates_from_demand(demand)
     match = re.fullmatch(r"(grid|hex|square):([0-9.]+)\s*(km|m)", spec.strip().lower())
@@ -137,7 +124,7 @@ def _candidates(spec: str, demand):
     show_default=True,
     help="Service standard: '5km', '20min', '5km|20min' (same meaning as in coverage).",
 )
-@click.option("--model", type=click.Choice(MODELS), default="mclp", show_default=True)
+@click.option("--model", type=click.Choice(OPTIMIZE_MODELS), default="mclp", show_default=True)
 @click.option("--p", "p", type=int, default=None, help="Number of new sites (mclp/pmedian/backup).")
 @click.option("--budget", type=float, default=None, help="Total site cost instead of --p.")
 @click.option(
@@ -230,6 +217,11 @@ def optimize(
     a table whose point_id names existing points and candidates, 'cand:<demand_id>' for
     --candidates communes).
     """
+    from ..io import atomic_path, write_csv, write_geojson, write_json
+    from ..optimize import solve
+    from ..report.folder import check_writable
+    from ..standard import Standard
+
     std = Standard.parse(standard)
     check_writable(out_dir)
     demand = _demand(demand_src, area)
@@ -309,6 +301,7 @@ def _write_scenario_points(sol, existing, out: Path) -> None:
     """The new sites as a points file `compare --scenario NAME=+FILE` reads (network: the
     existing points' one when they have a single network, else "proposed"); the closed
     existing points as another, when the solution closes some."""
+    from ..io import write_csv
     from ..scenarios import points_table, solution_points
 
     networks = (

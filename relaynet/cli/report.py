@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..report import OPTIMIZE_MODELS, write_report
+from ._choices import REPORT_MODELS
 from ._common import coverage_options, eligibility_options, library_errors, within_option
 
 
@@ -13,7 +13,7 @@ from ._common import coverage_options, eligibility_options, library_errors, with
 @within_option()
 @click.option(
     "--optimize",
-    type=click.Choice(OPTIMIZE_MODELS),
+    type=click.Choice(REPORT_MODELS),
     default=None,
     help="Also propose new sites with this model (candidates: the demand places).",
 )
@@ -61,6 +61,8 @@ def report(
       relaynet report --points pts.csv --demand communes.csv --standard 5km \\
           --by departement --optimize mclp --p 20 --out reports/lozere
     """
+    from ..report import write_report
+
     result = write_report(
         out_dir,
         points=points_path,

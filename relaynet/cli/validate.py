@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..io import load_demand, reject_outside, write_csv
 from ._common import echo_table, library_errors, point_files, points_format_flags, within_option
 
 
@@ -55,6 +54,8 @@ def validate(
     Exit code 0 when every row passes, 1 when some rows were rejected, 2 when the file
     cannot be read.
     """
+    from ..io import load_demand, reject_outside, write_csv
+
     country_code = None if country.lower() == "none" else country
     if what == "points":
         from ..formats import describe_format
