@@ -240,7 +240,9 @@ def _records(source, reader, layer: str | None) -> Records:
         raise InputError(f"{path}: file is empty")
     name = _name(path)
     if name.endswith(JSON_SUFFIXES + XML_SUFFIXES):
-        return document_records(path, reader.RECORD_KEYS, f"{reader.NAME} points")
+        return document_records(
+            path, reader.RECORD_KEYS, f"{reader.NAME} points", reader.RECORD_ID_KEYS
+        )
     if name.endswith(TABLE_SUFFIXES + SHEET_SUFFIXES):
         return table_records(path, layer)
     raise InputError(

@@ -136,29 +136,43 @@ def parse_document(path: Path):
         raise InputError(f"{source}: cannot read as JSON ({one_line(exc)})") from None
 
 
-def find_records(document, keys: Iterable[str]) -> list[dict] | None:
-    """The objects listed under the first of ``keys`` found anywhere in ``document`` (keys
-    tried in order, each searched depth-first), or the objects holding that key; ``None``
-    when there is none. A single object stands for a list of one (XML elements that occur
-    once)."""
+def _empty(value) -> bool:
+    """Nothing in it: ``None``, blank text, ``{}`` or ``[]`` (an XML element with no text
+    and no children reads as ``""``)."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, dict | list) and not value)
+
+
+def find_records(document, keys: Iterable[str], id_keys: Iterable[str] = ()) -> list[dict] | None:
+    """The records under the first of ``keys`` found anywhere in ``document`` (keys tried
+    in order, each searched depth-first); ``None`` when there is none.
+
+    A key of ``id_keys`` is a field of a record (``Num``, ``PUDO_ID``): the object holding
+    it is the record. Any other key names the records or their container: a list gives
+    its items (every listed item is a record, even a malformed one), an object a list of
+    one (XML elements that occur once). An empty value (``<PointsRelais/>``, ``"items":
+    {}``, a list of only empty elements) holds no records: ``[]``, never the envelope
+    around it as a bogus record.
+    """
+    id_keys = set(id_keys)
 
     def walk(node, key):
         if isinstance(node, dict):
             if key in node:
                 value = node[key]
-                listed = isinstance(value, list)
-                if listed and (not value or any(isinstance(i, dict) for i in value)):
-                    return value  # every listed item is a record, even a malformed one
-                if isinstance(value, dict):
-                    return [value]
-                return [node]
+                if key in id_keys:
+                    return [node]
+                if isinstance(value, list):
+                    return [] if all(_empty(i) for i in value) else value
+                return [] if _empty(value) else [value]
             for value in node.values():
                 found = walk(value, key)
                 if found is not None:
                     return found
         elif isinstance(node, list):
-            if any(isinstance(i, dict) and key in i for i in node):
-                return [i for i in node if isinstance(i, dict)]
+            if key in id_keys and any(isinstance(i, dict) and key in i for i in node):
+                return list(node)
             for value in node:
                 found = walk(value, key)
                 if found is not None:
@@ -172,9 +186,13 @@ def find_records(document, keys: Iterable[str]) -> list[dict] | None:
     return None
 
 
-def document_records(path: Path, keys: Iterable[str], what: str) -> Records:
-    """Records of a JSON/XML file: the objects found by :func:`find_records`."""
-    items = find_records(parse_document(path), keys)
+def document_records(path: Path, keys: Iterable[str], what: str, id_keys=()) -> Records:
+    """Records of a JSON/XML file: the objects found by :func:`find_records`.
+
+    A document whose record list is empty (``<PointsRelais/>``, ``"items": []``) raises
+    :class:`~relaynet.errors.InputError` ("has no … points"), as an empty CSV does.
+    """
+    items = find_records(parse_document(path), keys, id_keys)
     if items is None:
         raise InputError(f"{path}: no {what} found (expected objects with {', '.join(keys)})")
     if not items:
@@ -368,11 +386,20 @@ def build(records: Records, row: Callable[[dict], tuple[dict, list[str]]]) -> Ca
     """Apply a reader's ``row`` function to every record."""
     built, problems = [], []
     for item in records.items:
-        try:
-            values, issues = row(item)
-        except (TypeError, AttributeError, ValueError) as exc:  # a record of the wrong shape
-            values, issues = {}, [f"record not understood ({one_line(exc, 120)})"]
+        if _empty(item):  # an empty element or object is still a row, with its reason
+            values, issues = {}, ["empty record"]
+        elif not isinstance(item, dict):
+            shown = one_line(json.dumps(item, ensure_ascii=False, default=str), 60)
+            values, issues = {}, [f"record is not an object ({shown})"]
+        else:
+            try:
+                values, issues = row(item)
+            except (TypeError, AttributeError, ValueError) as exc:  # a record of the wrong shape
+                values, issues = {}, [f"record not understood ({one_line(exc, 120)})"]
         built.append(values)
         problems.append(issues)
-    frame = pd.DataFrame(built, dtype=object)
+    frame = pd.DataFrame(built, dtype=object, index=range(len(built)))
+    for column in ("point_id", "lat", "lon"):  # the loader's columns, even when no record read
+        if column not in frame:
+            frame[column] = None
     return CarrierTable(frame, records.rows, records.label, records.source, problems)

@@ -32,6 +32,7 @@ from .colissimo import POINT_TYPES, place_fields
 
 NAME = "chronopost"
 RECORD_KEYS = ("listePointRelais", "identifiant")
+RECORD_ID_KEYS = ("identifiant",)
 MARKERS = (
     ("coordGeolocalisationLatitude",),
     ("listePointRelais", "listeHoraireOuverture", "listePeriodeFermeture", "horairesAsString"),

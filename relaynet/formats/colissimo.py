@@ -29,6 +29,7 @@ from ._base import text as t
 
 NAME = "colissimo"
 RECORD_KEYS = ("listePointRetraitAcheminement", "pointRetraitAcheminement", "identifiant")
+RECORD_ID_KEYS = ("identifiant",)
 MARKERS = (
     ("coordGeolocalisationLatitude",),
     ("horairesOuvertureLundi", "listePointRetraitAcheminement", "pointRetraitAcheminement"),

@@ -28,6 +28,7 @@ from ._base import text as t
 
 NAME = "dpd"
 RECORD_KEYS = ("PUDO_ITEM", "PUDO_ITEMS", "PUDO_ID")
+RECORD_ID_KEYS = ("PUDO_ID",)
 MARKERS = (("PUDO_ID",), ())
 ASSUMED = {"network": "dpd_pickup", "services": "pickup"}
 

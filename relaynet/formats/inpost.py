@@ -22,6 +22,7 @@ from ._base import text as t
 
 NAME = "inpost"
 RECORD_KEYS = ("items",)
+RECORD_ID_KEYS = ()
 MARKERS = (("items",), ("location_247", "functions", "address_details", "physical_type"))
 ASSUMED = {"network": "inpost"}
 

@@ -30,6 +30,7 @@ from ._base import text as t
 
 NAME = "mondial_relay"
 RECORD_KEYS = ("PointRelais_Details", "PointsRelais", "Num")
+RECORD_ID_KEYS = ("Num",)
 MARKERS = (("Num", "LgAdr1"), ())
 ASSUMED = {"network": "mondial_relay", "services": "pickup;dropoff;returns"}
 COUNTER_MAX_WEIGHT_KG = 30.0
