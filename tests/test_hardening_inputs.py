@@ -7,13 +7,17 @@ naming the row and the reason (CLI exit 1); no row is silently dropped."""
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import relaynet as rn
+import relaynet.io.read as io_read
 from relaynet.cli import main
 from relaynet.errors import InputError
 
@@ -112,3 +116,224 @@ class TestEmptyCarrierExports:
         path.write_text('{"items": [1, "x"]}')
         points, rejected = rn.load_points(path, format="inpost")
         assert len(points) == 0 and rejected["row"].tolist() == [1, 2]
+
+
+# --------------------------------------------------------------------------- 2. empty OSM
+
+RELAY = '<tag k="amenity" v="parcel_locker"/>'
+
+
+def osm_text(*nodes: str, ways: str = "") -> str:
+    return '<?xml version="1.0"?>\n<osm version="0.6">\n' + "\n".join(nodes) + ways + "\n</osm>\n"
+
+
+def write_pbf(path: Path, nodes: list[tuple[int, float, float, dict]]) -> Path:
+    import osmium
+
+    writer = osmium.SimpleWriter(str(path))
+    try:
+        for node_id, lon, lat, tags in nodes:
+            writer.add_node(osmium.osm.mutable.Node(id=node_id, location=(lon, lat), tags=tags))
+    finally:
+        writer.close()
+    return path
+
+
+class TestEmptyOsm:
+    @pytest.mark.parametrize(
+        ("name", "content"),
+        [
+            ("empty.osm", osm_text()),
+            ("self_closed.osm", '<osm version="0.6"/>'),
+            ("roads_only.osm", osm_text('<node id="1" lat="45" lon="4"/>')),
+            ("empty.osm.gz", gzip.compress(osm_text().encode())),
+            ("empty.osm.bz2", bz2.compress(osm_text().encode())),
+        ],
+    )
+    def test_no_relay_object_is_one_line_error(self, tmp_path, name, content):
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        with pytest.raises(InputError, match="no relay points in this OSM file") as exc:
+            rn.load_points(path)
+        assert_one_line(exc, path)
+        result = validate(path)
+        assert result.exit_code == 2, result.output
+        assert "no relay points" in error_line(result)
+
+    def test_empty_pbf(self, tmp_path):
+        path = write_pbf(tmp_path / "empty.osm.pbf", [])
+        with pytest.raises(InputError, match="no relay points in this OSM file"):
+            rn.load_points(path)
+        assert validate(path).exit_code == 2
+
+    def test_zero_bytes(self, tmp_path):
+        path = tmp_path / "zero.osm"
+        path.write_bytes(b"")
+        with pytest.raises(InputError, match="file is empty"):
+            rn.load_points(path)
+
+    def test_same_exit_as_an_empty_csv_in_coverage(self, tmp_path):
+        path = tmp_path / "empty.osm"
+        path.write_text(osm_text())
+        result = invoke("coverage", "--points", path, "--out", tmp_path / "out", "--quiet")
+        assert result.exit_code == 2, result.output
+        error_line(result)
+
+
+# --------------------------------------------------------------------------- 3. OSM coordinates
+
+
+class TestOsmCoordinates:
+    GOOD = f'<node id="3" lat="45.1" lon="4.1">{RELAY}</node>'
+
+    @pytest.mark.parametrize(
+        ("lat", "lon", "reason"),
+        [
+            ("1e999", "4.5", "latitude '1e999' outside [-90, 90]"),
+            ("-1e999", "4.5", "latitude '-1e999' outside [-90, 90]"),
+            ("1e99", "4.5", "latitude 1e+99 outside [-90, 90]"),
+            ("inf", "4.5", "latitude 'inf' outside [-90, 90]"),
+            ("nan", "4.5", "non-numeric latitude"),
+            ("abc", "4.5", "non-numeric latitude 'abc'"),
+            ("91", "4.5", "latitude 91 outside [-90, 90]"),
+            ("45", "200", "longitude 200 outside [-180, 180]"),
+            ("45", "1e999", "longitude '1e999' outside [-180, 180]"),
+            ("", "4.5", "missing coordinates"),
+        ],
+    )
+    @pytest.mark.parametrize("suffix", [".osm", ".osm.gz", ".osm.bz2"])
+    def test_node_is_a_rejected_row(self, tmp_path, lat, lon, reason, suffix):
+        text = osm_text(f'<node id="7" lat="{lat}" lon="{lon}">{RELAY}</node>', self.GOOD)
+        path = tmp_path / f"p{suffix}"
+        pack = {".osm": bytes, ".osm.gz": gzip.compress, ".osm.bz2": bz2.compress}[suffix]
+        path.write_bytes(pack(text.encode()))
+        points, rejected = rn.load_points(path)
+        assert points["point_id"].tolist() == ["n3"]  # never read as 0, never the whole file
+        assert rejected["point_id"].tolist() == ["n7"] and rejected["row"].tolist() == [1]
+        assert rejected["reason"].iloc[0].startswith(reason), rejected["reason"].iloc[0]
+
+    def test_validate_names_the_node(self, tmp_path):
+        path = tmp_path / "p.osm"
+        path.write_text(osm_text(f'<node id="7" lat="1e999" lon="4.5">{RELAY}</node>', self.GOOD))
+        result = validate(path)
+        assert result.exit_code == 1, result.output
+        assert "1 accepted, 1 rejected" in result.output
+        assert "latitude '1e999' outside [-90, 90]" in result.output
+        with pytest.raises(InputError, match=r"n7: latitude '1e999' outside"):
+            rn.load_points(path, strict=True)
+
+    def test_numbers_libosmium_refuses_are_read(self, tmp_path):
+        nodes = [
+            f'<node id="1" lat="+45.5" lon=" 4.5 ">{RELAY}</node>',
+            f'<node id="2" lat="4.55e1" lon="4.6E0">{RELAY}</node>',
+            f"<node id='3' lat='45.7' lon='4.7'>{RELAY}</node>",
+        ]
+        path = tmp_path / "p.osm"
+        path.write_text(osm_text(*nodes))
+        points, rejected = rn.load_points(path)
+        assert len(rejected) == 0
+        np.testing.assert_allclose(points.geometry.y, [45.5, 45.5, 45.7])
+        np.testing.assert_allclose(points.geometry.x, [4.5, 4.6, 4.7])
+
+    def test_node_without_coordinates_beside_an_odd_one(self, tmp_path):
+        nodes = [
+            f'<node id="1" lat="+45.5" lon="4.5">{RELAY}</node>',
+            f'<node id="2" version="1">{RELAY}</node>',
+            '<node id="4" lat="45.2" lon="4.2" user="a>b"/>',
+        ]
+        ways = f'<way id="20"><nd ref="1"/><nd ref="4"/>{RELAY}</way>'
+        path = tmp_path / "p.osm"
+        path.write_text(osm_text(*nodes, ways=ways))
+        points, rejected = rn.load_points(path)
+        assert points["point_id"].tolist() == ["n1", "w20"]
+        np.testing.assert_allclose(points.geometry.y, [45.5, 45.35])
+        assert rejected["point_id"].tolist() == ["n2"]
+        assert rejected["reason"].tolist() == ["missing coordinates"]
+
+    def test_way_with_a_bad_node_is_rejected_naming_it(self, tmp_path):
+        nodes = [
+            '<node id="1" lat="45.0" lon="4.0"/>',
+            '<node id="2" lat="45.2" lon="4.2"/>',
+            '<node id="8" lat="1e99" lon="4.1"/>',
+            '<node id="9" lat="95" lon="4.1"/>',
+        ]
+        ways = (
+            f'<way id="20"><nd ref="1"/><nd ref="8"/><nd ref="2"/>{RELAY}</way>'
+            f'<way id="21"><nd ref="1"/><nd ref="9"/>{RELAY}</way>'
+            f'<way id="22"><nd ref="1"/><nd ref="2"/><nd ref="404"/>{RELAY}</way>'
+        )
+        path = tmp_path / "p.osm"
+        path.write_text(osm_text(*nodes, ways=ways))
+        points, rejected = rn.load_points(path)
+        # a node missing from the extract is left out of the centroid, as before
+        assert points["point_id"].tolist() == ["w22"]
+        np.testing.assert_allclose([points.geometry.y[0], points.geometry.x[0]], [45.1, 4.1])
+        reasons = dict(zip(rejected["point_id"], rejected["reason"], strict=True))
+        assert reasons["w20"].startswith("a node of the way has coordinates out of range (n8:")
+        assert "'1e99'" in reasons["w20"]
+        assert reasons["w21"].startswith("a node of the way has coordinates out of range (n9:")
+
+    def test_pbf_out_of_range_is_a_rejected_row(self, tmp_path):
+        tags = {"amenity": "parcel_locker"}
+        path = write_pbf(
+            tmp_path / "p.osm.pbf", [(1, 4.0, 91.0, tags), (2, 200.0, 45.0, tags), (3, 4, 45, tags)]
+        )
+        points, rejected = rn.load_points(path)
+        assert points["point_id"].tolist() == ["n3"]
+        reasons = dict(zip(rejected["point_id"], rejected["reason"], strict=True))
+        assert reasons == {
+            "n1": "latitude 91 outside [-90, 90]",
+            "n2": "longitude 200 outside [-180, 180]",
+        }
+
+    def test_plain_files_are_not_copied(self):
+        import relaynet.io.osm as osm
+
+        path = FIXTURES / "relay_points.osm"
+        with osm.checked_osm_file(path) as (readable, bad):
+            assert readable == path and bad == {}
+
+
+# --------------------------------------------------------------------------- 5. gzip bombs
+
+
+@pytest.fixture
+def bomb(tmp_path, monkeypatch) -> Path:
+    """50 MB of zeros after a header, about 50 KB compressed; the cap lowered to 10 MB."""
+    monkeypatch.setattr(io_read, "MAX_DECOMPRESSED_BYTES", 10_000_000)
+    path = tmp_path / "points.csv.gz"
+    path.write_bytes(gzip.compress(b"id;lat;lon\n" + b"0" * 50_000_000, 6))
+    assert path.stat().st_size < 1_000_000
+    return path
+
+
+class TestGzipBomb:
+    def test_csv_stops_at_the_cap(self, bomb):
+        with pytest.raises(InputError, match="decompresses to more than 10,000,000 bytes") as exc:
+            rn.load_points(bomb)
+        assert_one_line(exc, bomb)
+        assert "MAX_DECOMPRESSED_BYTES" in str(exc.value)
+        result = validate(bomb)
+        assert result.exit_code == 2, result.output
+        assert "decompresses to more than" in error_line(result)
+
+    def test_demand_and_carrier_readers(self, bomb, tmp_path):
+        with pytest.raises(InputError, match="decompresses to more than"):
+            rn.load_demand(bomb)
+        osm = tmp_path / "bomb.osm.gz"
+        osm.write_bytes(gzip.compress(b"<osm>" + b" " * 50_000_000 + b"</osm>", 6))
+        with pytest.raises(InputError, match="cannot read as an OSM file .decompresses to more"):
+            rn.load_points(osm)
+
+    def test_under_the_cap_reads_every_member(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(io_read, "MAX_DECOMPRESSED_BYTES", 1_000)
+        path = tmp_path / "points.csv.gz"
+        path.write_bytes(gzip.compress(b"id;lat;lon\nA;45;4\n") + gzip.compress(b"B;45.1;4.1\n"))
+        points, rejected = rn.load_points(path)
+        assert points["point_id"].tolist() == ["A", "B"] and len(rejected) == 0
+        monkeypatch.setattr(io_read, "MAX_DECOMPRESSED_BYTES", 20)
+        with pytest.raises(InputError, match="decompresses to more than 20 bytes"):
+            rn.load_points(path)
+
+    def test_default_cap(self):
+        assert io_read.MAX_DECOMPRESSED_BYTES == 2 * 1024**3

@@ -627,14 +627,17 @@ def load_osm_points(
     the ``point_id`` (``n123`` node, ``w456`` way, ``r789`` relation). ``within``: as for
     :func:`relaynet.io.load_points`.
     """
-    records, unplaced = read_osm_relay_records(path)
+    records, unplaced, problems = read_osm_relay_records(path)
     all_records = pd.DataFrame([*records.to_dict("records"), *unplaced])
-    if all_records.empty:
-        return empty_points(), pd.DataFrame({"row": [], "reason": []})
     accepted, rejected = load_points(all_records, country=None, strict=False, within=within)
     relation_rows = set(range(len(records) + 1, len(all_records) + 1))
     is_relation = rejected["row"].isin(relation_rows)
     rejected.loc[is_relation, "reason"] = "OSM relation: geometry not supported"
+    for position, reason in problems.items():  # ways whose nodes have bad coordinates
+        at = rejected["row"] == position + 1
+        rejected.loc[at, "reason"] = rejected.loc[at, "reason"].str.replace(
+            "missing coordinates", reason, regex=False
+        )
     if strict and len(rejected):
         first = rejected.head(5)
         listing = "; ".join(

@@ -25,9 +25,16 @@ known, the first of those tags present becomes a token (``"Vinted Go"`` →
 when tagged ``opening_hours=24/7``, never by default. Services: ``pickup`` unless
 ``parcel_pickup=no`` (or ``post_office:parcel_to=no``); ``dropoff`` for post offices, when
 ``parcel_mail_in=yes|only``, or when ``post_office:parcel_from`` is present and not ``no``.
-Relations are not placed: they are reported as rejected rows. A malformed file (bad XML,
-a coordinate such as ``lat="nan"``, truncated compression) stops libosmium's reader at
-that object, so it is one :class:`~relaynet.errors.InputError`, not a rejected row.
+Relations are not placed: they are reported as rejected rows.
+
+Coordinates: a node whose ``lat``/``lon`` is not a number in range (``1e999``, ``nan``,
+``inf``, ``91``, ``lon="200"``) is a rejected row with that value and the reason; a way
+with such a member node is rejected naming the node. libosmium would stop at ``nan`` and
+read ``1e99`` as 0, so XML files are checked first (:func:`checked_osm_file`) and, when a
+coordinate is odd, read from a copy where it is written plainly or left out. A file with
+no relay object at all (``<osm/>``, an empty PBF, an extract with only roads) is an
+:class:`~relaynet.errors.InputError`, like an empty CSV; so is a malformed file (bad XML,
+truncated or oversized compression, :data:`relaynet.io.read.MAX_DECOMPRESSED_BYTES`).
 
 :func:`relaynet.io.load_osm_points` validates the records like any other points table.
 """
@@ -36,12 +43,16 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .read import decompressed_chunks
 from .schema import normalize_token
 from .text import one_line
 
@@ -170,40 +181,193 @@ def _record(obj_type: str, osm_id: int, tags: dict[str, str], lon, lat) -> dict 
     }
 
 
-def read_osm_relay_records(path: str | os.PathLike) -> tuple[pd.DataFrame, list[dict]]:
-    """Relay-point records of an OSM file, plus the relations that could not be placed."""
+# --------------------------------------------------------------------------- coordinates
+
+_UNDEFINED = 2**31 - 1
+"""libosmium's fixed-point value of a coordinate the file did not give."""
+
+_SAFE = rb"-?1?\d{1,2}(?:\.\d*)?"
+"""Coordinates libosmium reads exactly: plain decimals below 200 in absolute value (it
+refuses ``+45``, ``nan``, ``300`` and reads ``1e99`` as 0)."""
+
+_ODD_COORDINATE = re.compile(rb"l(?:at|on)\s*=\s*(?:\"(?!" + _SAFE + rb"\")|'(?!" + _SAFE + rb"'))")
+_NODE_TAG = re.compile(rb"<node\b((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)(\s*/?>)")
+_ATTRIBUTE = re.compile(rb"(\s+)([^\s=/>]+)(\s*=\s*)(\"[^\"]*\"|'[^']*')")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_LIMITS = {b"lat": 90.0, b"lon": 180.0}
+
+
+def _xml_pieces(path: Path) -> Iterator[bytes]:
+    """The inflated bytes of an OSM XML file, cut before a ``<`` so that no tag is split."""
+    carry = b""
+    for chunk in decompressed_chunks(path):
+        data = carry + chunk
+        cut = data.rfind(b"<")
+        if cut <= 0:
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+    if carry:
+        yield carry
+
+
+def _plain_coordinate(raw: bytes, limit: float) -> bytes | None:
+    """``raw`` as a decimal libosmium reads exactly, or None when it is not a number within
+    ``±limit``."""
+    if re.fullmatch(_SAFE, raw):
+        return raw if abs(float(raw)) <= limit else None
+    text = raw.decode("utf-8", "replace").strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return f"{value:.7f}".encode() if np.isfinite(value) and abs(value) <= limit else None
+
+
+def _clean_node(match: re.Match, bad: dict[int, dict[str, str]]) -> bytes:
+    """A ``<node …>`` start tag with odd coordinates written plainly, or, when one is not a
+    number in range, with neither (``bad`` then keeps both texts, by node id)."""
+    attributes = _ATTRIBUTE.findall(match.group(1))
+    values = {name: quoted[1:-1] for _, name, _, quoted in attributes}
+    plain = {
+        name: _plain_coordinate(values[name], limit) if name in values else None
+        for name, limit in _LIMITS.items()
+    }
+    if any(name in values and plain[name] is None for name in _LIMITS):
+        try:
+            node_id = int(values.get(b"id", b""))
+        except ValueError:  # libosmium refuses the node id itself
+            return match.group(0)
+        bad[node_id] = {k.decode(): v.decode("utf-8", "replace") for k, v in values.items()}
+        plain = dict.fromkeys(_LIMITS)  # no location: the loader sees the texts
+    kept = [
+        space + name + equals + (quoted if name not in _LIMITS else b'"' + plain[name] + b'"')
+        for space, name, equals, quoted in attributes
+        if name not in _LIMITS or plain[name] is not None
+    ]
+    return b"<node" + b"".join(kept) + match.group(2)
+
+
+@contextmanager
+def checked_osm_file(path: str | os.PathLike) -> Iterator[tuple[Path, dict[int, dict[str, str]]]]:
+    """An OSM file libosmium can read without misreading a coordinate, and the nodes whose
+    coordinates were not numbers in range: ``{node id: {"lat": "1e999"}}``.
+
+    PBF files store coordinates as integers and are given back as they are. XML files
+    (``.osm``, ``.osm.gz``, ``.osm.bz2``) are scanned once for ``lat``/``lon`` values that
+    are not plain decimals; when there is one, the file is copied to a temporary plain
+    ``.osm`` where those values are written as decimals, or left out when they are not
+    numbers in range (the node then has no location), and that copy is given. Inflating
+    stops at :data:`relaynet.io.read.MAX_DECOMPRESSED_BYTES`.
+    """
+    path = Path(path)
+    if path.name.lower().endswith(".pbf") or not any(
+        _ODD_COORDINATE.search(piece) for piece in _xml_pieces(path)
+    ):
+        yield path, {}
+        return
+    bad: dict[int, dict[str, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="relaynet-osm-") as folder:
+        copy = Path(folder) / "checked.osm"
+        with open(copy, "wb") as out:
+            for piece in _xml_pieces(path):
+                out.write(_NODE_TAG.sub(lambda m: _clean_node(m, bad), piece))
+        yield copy, bad
+
+
+def _node_coordinates(obj, bad: dict[int, dict[str, str]]) -> tuple[object, object]:
+    """A node's ``(lon, lat)`` for the loader: degrees, the file's texts when one of them is
+    not a number in range (the loader rejects the row naming the value), or ``""`` when the
+    file gives none."""
+    if obj.id in bad:
+        return bad[obj.id].get("lon", ""), bad[obj.id].get("lat", "")
+    location = obj.location
+    if location.x == _UNDEFINED or location.y == _UNDEFINED:
+        return "", ""
+    # out of range but given (lat="91" in a PBF): the loader names the value
+    return location.lon_without_check(), location.lat_without_check()
+
+
+def _bad_member(obj, bad: dict[int, dict[str, str]]) -> str | None:
+    """The reason to reject a way one of whose nodes has coordinates that are not numbers
+    in range, else None (nodes missing from an extract are left out, as osmnx does)."""
+    for node in obj.nodes:
+        location = node.location
+        if node.ref in bad:
+            lat, lon = bad[node.ref].get("lat"), bad[node.ref].get("lon")
+        elif not location.valid() and _UNDEFINED not in (location.x, location.y):
+            lat, lon = location.lat_without_check(), location.lon_without_check()
+            lat, lon = f"{lat:g}", f"{lon:g}"
+        else:
+            continue
+        return (
+            f"a node of the way has coordinates out of range (n{node.ref}: "
+            f"lat={lat!r}, lon={lon!r})"
+        )
+    return None
+
+
+def read_osm_relay_records(
+    path: str | os.PathLike,
+) -> tuple[pd.DataFrame, list[dict], dict[int, str]]:
+    """Relay-point records of an OSM file, the relations that could not be placed, and the
+    reasons to reject records the loader cannot see (``{record position: reason}``, for
+    ways whose nodes have bad coordinates).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or holds no relay object (see the module docstring).
+    """
     import osmium
 
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected an OSM file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty, expected an OSM extract")
     records: list[dict] = []
     unplaced: list[dict] = []
+    problems: dict[int, str] = {}
     try:
-        processor = (
-            osmium.FileProcessor(str(path))
-            .with_locations()
-            .with_filter(osmium.filter.KeyFilter("amenity", "shop"))
-        )
-        for obj in processor:
-            tags = {t.k: t.v for t in obj.tags}
-            if obj.is_node():
-                lon, lat = (
-                    (obj.location.lon, obj.location.lat) if obj.location.valid() else ("", "")
-                )
-                record = _record("n", obj.id, tags, lon, lat)
-            elif obj.is_way():
-                coords = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
-                lon, lat = np.mean(coords, axis=0) if coords else ("", "")
-                record = _record("w", obj.id, tags, lon, lat)
-            else:
-                record = _record("r", obj.id, tags, "", "")
+        with checked_osm_file(path) as (readable, bad):
+            processor = (
+                osmium.FileProcessor(str(readable))
+                .with_locations()
+                .with_filter(osmium.filter.KeyFilter("amenity", "shop"))
+            )
+            for obj in processor:
+                tags = {t.k: t.v for t in obj.tags}
+                if obj.is_node():
+                    record = _record("n", obj.id, tags, *_node_coordinates(obj, bad))
+                elif obj.is_way():
+                    if _kind(tags) is None:
+                        continue
+                    reason = _bad_member(obj, bad)
+                    coords = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
+                    lon, lat = np.mean(coords, axis=0) if coords and not reason else ("", "")
+                    record = _record("w", obj.id, tags, lon, lat)
+                    if reason:
+                        problems[len(records)] = reason
+                else:
+                    record = _record("r", obj.id, tags, "", "")
+                    if record is not None:
+                        unplaced.append(record)
+                        continue
                 if record is not None:
-                    unplaced.append(record)
-                    continue
-            if record is not None:
-                records.append(record)
+                    records.append(record)
+    except InputError as exc:  # from inflating: truncated, corrupt or too large
+        detail = str(exc).removeprefix(f"{path}: ")
+        raise InputError(f"{path}: cannot read as an OSM file ({detail})") from None
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
-        # libosmium stops at the first malformed object (e.g. lat="nan"): no row to reject.
+        # libosmium stops at the first malformed object: no row to reject.
         raise InputError(f"{path}: cannot read as an OSM file ({one_line(exc)})") from None
-    return pd.DataFrame(records), unplaced
+    if not records and not unplaced:
+        raise InputError(
+            f"{path}: no relay points in this OSM file (no node or way tagged "
+            "amenity=parcel_locker, post_office, post_partner, parcel_pickup, post_depot, or "
+            "shop with parcel_pickup/post_office tags)"
+        )
+    return pd.DataFrame(records), unplaced, problems

@@ -12,6 +12,7 @@ the same cells, line numbers and rejected rows (``tests/test_io_speed_paths.py``
 
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import io as _stdio
@@ -20,6 +21,7 @@ import threading
 import warnings
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,16 @@ _DELIMITERS = (";", ",", "\t", "|")
 MAX_CELL_CHARS = 131_072
 """Longest cell accepted in delimited text, in characters (128 Ki); longer cells reject their
 row ("cell longer than …") instead of making the whole file unreadable."""
+
+MAX_DECOMPRESSED_BYTES = 2 * 1024**3
+"""Most bytes a compressed input (``.gz``, ``.bz2``) may inflate to: 2 GiB. Beyond it the
+read stops with a one-line :class:`~relaynet.errors.InputError` before memory runs out (a
+"gzip bomb": 2 MB of zeros inflate to 2 GiB). The limit is absolute, not a compression
+ratio: what exhausts memory is the size, and honest files of repeated values compress
+well beyond any ratio worth fixing. A larger genuine file: raise this value
+(``relaynet.io.read.MAX_DECOMPRESSED_BYTES = 8 * 1024**3``) or pass it uncompressed."""
+
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open}
 
 _FIELD_LIMIT_LOCK = threading.Lock()
 
@@ -100,18 +112,79 @@ def read_raw(path: str | os.PathLike, *, layer: str | None = None, crs=None) -> 
     )
 
 
+def _gib(size: int) -> str:
+    return f"{size / 1024**3:g} GiB" if size >= 1024**3 else f"{size:,} bytes"
+
+
+def _too_big(path: Path, limit: int) -> InputError:
+    return InputError(
+        f"{path}: decompresses to more than {_gib(limit)} (the MAX_DECOMPRESSED_BYTES limit "
+        "of relaynet.io.read): a damaged or hostile file, or one to pass uncompressed"
+    )
+
+
+def decompressed_chunks(path: str | os.PathLike, size: int = 1 << 24) -> Iterator[bytes]:
+    """The bytes of ``path`` in chunks of up to ``size``, inflated when the name ends in
+    ``.gz`` or ``.bz2``, never more than :data:`MAX_DECOMPRESSED_BYTES` in all.
+
+    Raises
+    ------
+    InputError
+        The file inflates past the limit, or its compression is truncated or corrupt.
+    """
+    path = Path(path)
+    opener = _COMPRESSED.get(Path(path.name.lower()).suffix, open)
+    limit, total = MAX_DECOMPRESSED_BYTES, 0
+    kind = "bzip2" if opener is bz2.open else "gzip"
+    try:
+        with opener(path, "rb") as handle:
+            while chunk := handle.read(size):
+                total += len(chunk)
+                if total > limit:
+                    raise _too_big(path, limit)
+                yield chunk
+    except (OSError, EOFError, zlib.error) as exc:
+        if opener is open:
+            raise InputError(f"{path}: cannot read ({one_line(exc)})") from None
+        raise InputError(f"{path}: truncated or corrupt {kind} file ({one_line(exc)})") from None
+
+
+def read_decompressed(path: str | os.PathLike) -> bytes:
+    """All the bytes of ``path``, inflated as by :func:`decompressed_chunks` (same limit).
+
+    A ``.gz`` file is inflated in one buffer (zlib's ``max_length`` stops it at the limit),
+    member after member, so the memory used is the file and its inflated bytes, once.
+    """
+    path = Path(path)
+    suffix = Path(path.name.lower()).suffix
+    if suffix not in _COMPRESSED:
+        return path.read_bytes()
+    if suffix != ".gz":
+        return b"".join(decompressed_chunks(path))
+    data, limit, members = path.read_bytes(), MAX_DECOMPRESSED_BYTES, []
+    total = 0
+    try:
+        while data or not members:
+            inflate = zlib.decompressobj(wbits=31)  # gzip header and trailer (CRC, size)
+            members.append(inflate.decompress(data, limit - total + 1))
+            total += len(members[-1])
+            if total > limit:
+                raise _too_big(path, limit)
+            if not inflate.eof:
+                raise EOFError("compressed file ended before the end-of-stream marker")
+            data = inflate.unused_data
+    except (EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: truncated or corrupt gzip file ({one_line(exc)})") from None
+    return members[0] if len(members) == 1 else b"".join(members)
+
+
 def _decode(path: Path) -> str:
     return _decode_bytes(path)[0]
 
 
 def _decode_bytes(path: Path) -> tuple[str, bytes]:
     """The text of a delimited file and its UTF-8 bytes (without a byte-order mark)."""
-    data = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"{path}: truncated or corrupt gzip file ({one_line(exc)})") from None
+    data = read_decompressed(path)
     if b"\x00" in data[:4096]:
         raise InputError(f"{path}: looks like a binary file, expected delimited text (CSV)")
     try:

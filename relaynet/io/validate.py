@@ -105,9 +105,12 @@ def check_coordinates(
         if lon_missing[i] or lat_missing[i]:
             messages[i] = "missing coordinates"
         elif lon_bad[i] or lat_bad[i]:
-            raw = lat_text.iloc[i] if lat_bad[i] else lon_text.iloc[i]
-            which = "latitude" if lat_bad[i] else "longitude"
-            messages[i] = f"non-numeric {which} {str(raw)!r}"
+            raw = str(lat_text.iloc[i] if lat_bad[i] else lon_text.iloc[i]).strip()
+            which, limit = ("latitude", 90) if lat_bad[i] else ("longitude", 180)
+            if np.isinf(pd.to_numeric(raw.replace(",", "."), errors="coerce")):  # 1e999
+                messages[i] = f"{which} {raw!r} outside [-{limit}, {limit}]"
+            else:
+                messages[i] = f"non-numeric {which} {raw!r}"
         elif lat[i] == 0 and lon[i] == 0:
             messages[i] = "coordinates (0, 0): a geocoding failure, not a place"
         elif not -90 <= lat[i] <= 90:
