@@ -20,6 +20,7 @@ import relaynet as rn
 import relaynet.io.read as io_read
 from relaynet.cli import main
 from relaynet.errors import InputError
+from relaynet.io import parse_within
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -292,6 +293,32 @@ class TestOsmCoordinates:
         path = FIXTURES / "relay_points.osm"
         with osm.checked_osm_file(path) as (readable, bad):
             assert readable == path and bad == {}
+
+
+# --------------------------------------------------------------------------- 4. --within ""
+
+
+class TestEmptyWithin:
+    def test_library_keeps_blank_as_no_area(self):
+        # parse_within("  ") is None by design (tests/test_io_within.py): the guard is the
+        # command line's, where an empty --within is a typing or unset-variable mistake
+        assert parse_within("  ") is None and parse_within(None) is None
+
+    @pytest.mark.parametrize(
+        "command",
+        [
+            ("validate", FIXTURES / "formats" / "dpd_pudo.json"),
+            ("coverage", "--out", "never_written"),
+            ("nearest", "--at", "45.0,4.0"),
+        ],
+    )
+    @pytest.mark.parametrize("value", ["", " "])
+    def test_cli_usage_error(self, tmp_path, monkeypatch, command, value):
+        monkeypatch.chdir(tmp_path)
+        result = invoke(*command, "--within", value)
+        assert result.exit_code == 2, result.output
+        assert "'--within'" in error_line(result) and "is empty" in result.output
+        assert not (tmp_path / "never_written").exists()
 
 
 # --------------------------------------------------------------------------- 5. gzip bombs

@@ -270,11 +270,24 @@ def eligibility_options(func):
 def within_option(extra: str = ", or 'demand:20km' (points within 20 km of a demand place)"):
     """``--within AREA``: reject rows outside an area, passed to the command as ``within``
     (text: a country code, a boundary file, or ``demand:<distance>`` where ``extra`` says
-    so); see :func:`relaynet.io.load_points`."""
+    so); see :func:`relaynet.io.load_points`. An empty or blank AREA is a usage error
+    (exit 2), never read as "no area"."""
+
+    def check(ctx, param, value):
+        if value is not None and not value.strip():
+            raise click.BadParameter(
+                f"{value!r} is empty: give an AREA (a country code such as FR, a boundary "
+                "file …) or leave --within out",
+                ctx=ctx,
+                param=param,
+            )
+        return value
+
     return click.option(
         "--within",
         default=None,
         metavar="AREA",
+        callback=check,
         help="Reject input rows outside AREA, each with its reason ('outside FR (41.63 N, "
         "0.16 E)'): a country code (FR: metropolitan France, overseas departements and "
         "collectivities), a boundary file of polygons (GeoJSON, GeoPackage …)" + extra + ".",
