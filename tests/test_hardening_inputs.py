@@ -10,15 +10,19 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scipy import sparse
 
 import relaynet as rn
 import relaynet.io.read as io_read
 from relaynet.cli import main
+from relaynet.costs import CostTable, read_costs
 from relaynet.errors import InputError
 from relaynet.io import parse_within
 
@@ -364,3 +368,59 @@ class TestGzipBomb:
 
     def test_default_cap(self):
         assert io_read.MAX_DECOMPRESSED_BYTES == 2 * 1024**3
+
+
+# --------------------------------------------------------------------------- 6. cost tables
+
+
+class TestCostTableDuplicates:
+    TABLE = pd.DataFrame(
+        {
+            "demand_id": ["d0", "d1", "d1", "d2"],
+            "point_id": ["p0", "p0", "p1", "p1"],
+            "cost": [100.0, 900.0, 700.0, 1300.0],
+        }
+    )
+
+    def test_different_costs_refused_naming_rows(self):
+        table = pd.concat([self.TABLE, self.TABLE.iloc[[1]].assign(cost=50.0)], ignore_index=True)
+        with pytest.raises(InputError, match="1 .demand_id, point_id. pairs given different") as e:
+            CostTable(table, "s")
+        assert "('d1', 'p0') on rows [1, 4], costs 900, 50" in str(e.value)
+        assert str(e.value).isprintable()
+
+    def test_exact_repeats_collapsed_and_reported(self):
+        table = pd.concat([self.TABLE, self.TABLE.iloc[[0, 2]]], ignore_index=True)
+        with pytest.warns(UserWarning, match=r"2 rows repeat an earlier row exactly .* \[4, 5\]"):
+            costs = CostTable(table, "s")
+        assert costs.repeated_rows == 2 and len(costs.table) == 4
+        assert "2 repeated rows counted once" in costs.describe()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            clean = CostTable(self.TABLE, "s")
+        assert clean.repeated_rows == 0
+        pd.testing.assert_frame_equal(costs.table, clean.table)
+
+    def test_sparse_matrix_entries(self):
+        matrix = sparse.coo_array(([5.0, 6.0, 7.0], ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
+        with pytest.raises(InputError, match=r"matrix entry \(0, 1\) stored 2 times, costs 5, 6"):
+            CostTable(matrix, "s")
+        matrix = sparse.coo_array(([5.0, 5.0, 7.0], ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
+        with pytest.warns(UserWarning, match="1 rows repeat"):
+            costs = CostTable(matrix, "s")
+        assert costs.repeated_rows == 1 and costs._sparse.nnz == 2
+
+    def test_file_and_cli(self, tmp_path):
+        path = tmp_path / "costs.csv"
+        table = pd.concat([self.TABLE, self.TABLE.iloc[[3]].assign(cost=1.0)], ignore_index=True)
+        table.to_csv(path, index=False)
+        with pytest.raises(InputError, match=r"costs.csv: costs: 1 \(demand_id, point_id\) pairs"):
+            read_costs(path, "s")
+        points = tmp_path / "points.csv"
+        points.write_text("id;lat;lon\np0;45;3\np1;45.03;3\n")
+        demand = tmp_path / "demand.csv"
+        demand.write_text("demand_id;weight;lat;lon\nd0;1;45;3\nd1;1;45.01;3\nd2;1;45.02;3\n")
+        args = ["coverage", "--points", points, "--demand", demand, "--standard", "15min"]
+        result = invoke(*args, "--costs", path, "--costs-unit", "s", "--out", tmp_path / "o")
+        assert result.exit_code == 2, result.output
+        assert "pairs given different costs" in error_line(result)

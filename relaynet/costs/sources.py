@@ -4,6 +4,7 @@ functions that pick or read one."""
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -146,6 +147,30 @@ class CostTable(TravelCosts):
     unit
         ``"m"`` (metres: the table answers the standard's distance, straight or road) or
         ``"s"`` (seconds: it answers the standard's time).
+
+    Attributes
+    ----------
+    repeated_rows : int
+        Rows dropped because they repeat an earlier row exactly (same ``demand_id``,
+        ``point_id`` and cost; for a sparse matrix, a stored entry repeated at the same
+        cost).
+
+    Raises
+    ------
+    InputError
+        One line naming the first bad rows (0-based positions in the table, or entries of
+        the matrix), when a cost is missing, negative or not a number, or when one
+        ``(demand_id, point_id)`` pair is given several *different* costs.
+
+    Notes
+    -----
+    A pair given twice is a problem in the table, not a choice for relaynet to make: with
+    different costs there is no telling which one the router meant (keeping the lowest, as
+    earlier versions did, silently made places look closer), so the table is refused, like
+    a table with a bad cost, naming the pairs, their rows and their costs. Exact repeats
+    (e.g. the same batch of router output appended twice) carry no contradiction: they are
+    collapsed to one row, counted in :attr:`repeated_rows`, reported by a ``UserWarning``
+    and in :meth:`describe`.
     """
 
     time_source = "cost_table"
@@ -188,6 +213,63 @@ class CostTable(TravelCosts):
                 f"costs: cost missing, negative or not a number on rows "
                 f"{np.flatnonzero(bad)[:5].tolist()} (expected {self._unit_name} ≥ 0)"
             )
+        self.repeated_rows = self._drop_repeats()
+
+    def _pair_codes(self) -> np.ndarray:
+        """One integer per row, equal for rows of the same (place, point) pair."""
+        if self._sparse is not None:
+            coo = self._sparse
+            return coo.row.astype(np.int64) * max(coo.shape[1], 1) + coo.col.astype(np.int64)
+        place = pd.factorize(self.table["demand_id"])[0].astype(np.int64)
+        point = pd.factorize(self.table["point_id"])[0].astype(np.int64)
+        return place * (int(point.max(initial=0)) + 1) + point
+
+    def _drop_repeats(self) -> int:
+        """Refuse pairs given different costs; drop exact repeats and count them."""
+        codes = self._pair_codes()
+        if len(np.unique(codes)) == len(codes):
+            return 0
+        values = self._sparse.data if self._sparse is not None else self.table["cost"].to_numpy()
+        frame = pd.DataFrame({"pair": codes, "cost": np.asarray(values, float)})
+        spread = frame.groupby("pair", sort=False)["cost"].nunique()
+        conflicting = spread.index[spread.to_numpy() > 1]
+        if len(conflicting):
+            shown = [self._describe_pair(frame, code) for code in conflicting[:3]]
+            more = f" and {len(conflicting) - 3} more" if len(conflicting) > 3 else ""
+            raise InputError(
+                f"costs: {len(conflicting)} (demand_id, point_id) pairs given different "
+                f"costs: {'; '.join(shown)}{more} (expected one cost per pair)"
+            )
+        repeat = frame.duplicated(keep="first").to_numpy()
+        first = np.flatnonzero(repeat)[:5].tolist()
+        if self._sparse is not None:
+            coo = self._sparse
+            self._sparse = sparse.coo_array(
+                (coo.data[~repeat], (coo.row[~repeat], coo.col[~repeat])), shape=coo.shape
+            )
+        else:
+            self.table = self.table.loc[~repeat].reset_index(drop=True)
+        count = int(repeat.sum())
+        warnings.warn(
+            f"costs: {count} rows repeat an earlier row exactly (same pair and cost), "
+            f"counted once: rows {first}{' …' if count > 5 else ''}",
+            UserWarning,
+            stacklevel=3,
+        )
+        return count
+
+    def _describe_pair(self, frame: pd.DataFrame, code: int) -> str:
+        rows = np.flatnonzero(frame["pair"].to_numpy() == code)
+        costs = ", ".join(f"{c:g}" for c in frame["cost"].to_numpy()[rows[:4]])
+        if self._sparse is not None:
+            coo = self._sparse
+            where = (
+                f"matrix entry ({coo.row[rows[0]]}, {coo.col[rows[0]]}) stored {len(rows)} times"
+            )
+        else:
+            pair = (self.table["demand_id"].iat[rows[0]], self.table["point_id"].iat[rows[0]])
+            where = f"{pair!r} on rows {rows[:4].tolist()}"
+        return f"{where}, costs {costs}"
 
     @property
     def _unit_name(self) -> str:
@@ -268,7 +350,10 @@ class CostTable(TravelCosts):
 
     def describe(self) -> str:
         size = self._sparse.nnz if self._sparse is not None else len(self.table)
-        return f"cost table ({size} pairs, {self._unit_name})"
+        repeated = (
+            f", {self.repeated_rows} repeated rows counted once" if self.repeated_rows else ""
+        )
+        return f"cost table ({size} pairs, {self._unit_name}{repeated})"
 
 
 def travel_costs(
