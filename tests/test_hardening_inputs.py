@@ -424,3 +424,40 @@ class TestCostTableDuplicates:
         result = invoke(*args, "--costs", path, "--costs-unit", "s", "--out", tmp_path / "o")
         assert result.exit_code == 2, result.output
         assert "pairs given different costs" in error_line(result)
+
+
+# --------------------------------------------------------------------------- 7. dask CSV
+
+
+class TestDaskDelimiters:
+    @pytest.mark.parametrize(
+        ("delimiter", "decimal", "name"),
+        [(";", ",", "demand.csv"), ("\t", ".", "demand.txt"), (";", ".", "demand.csv.gz")],
+    )
+    def test_read_demand_like_the_local_loader(self, tmp_path, delimiter, decimal, name):
+        pytest.importorskip("dask_geopandas")
+        from relaynet.distributed import read_demand
+
+        rows = [("A", "10", "45.5", "4.25", "01"), ("B", "3", "45.6", "4.3", "02")]
+        lines = ["demand_id", "weight", "lat", "lon", "area_id"]
+        text = delimiter.join(lines) + "\n"
+        text += "".join(delimiter.join(r).replace(".", decimal) + "\n" for r in rows)
+        data = "\ufeff".encode() + text.encode()  # with a byte-order mark, as Excel writes
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        local, rejected = rn.load_demand(path)
+        assert len(rejected) == 0
+        frame = read_demand(str(path)).compute(scheduler="synchronous")
+        assert frame["demand_id"].tolist() == local["demand_id"].tolist() == ["A", "B"]
+        assert frame["area_id"].tolist() == ["01", "02"]
+        np.testing.assert_allclose(frame.geometry.y, local.geometry.y)
+        np.testing.assert_allclose(frame.geometry.x, local.geometry.x)
+
+    def test_gzip_bomb_stops_before_the_workers(self, bomb, tmp_path):
+        pytest.importorskip("dask_geopandas")
+        from relaynet.distributed import read_demand
+
+        path = tmp_path / "demand.csv.gz"
+        path.write_bytes(gzip.compress(b"demand_id;lat;lon\n" + b"0" * 50_000_000, 6))
+        with pytest.raises(InputError, match="decompresses to more than"):
+            read_demand(str(path))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError, ParameterError
@@ -49,7 +50,8 @@ def read_demand(
         ``dask_geopandas.read_parquet``; one partition per file or row group); a CSV file or
         glob with latitude/longitude columns in degrees (``lat``/``latitude``,
         ``lon``/``lng``/``longitude``; read with ``dask.dataframe.read_csv`` in ``blocksize``
-        chunks, a ``demand_id`` column is required); an in-memory GeoDataFrame; or a dask
+        chunks, with the delimiter, encoding and decimal comma the local loaders accept, a
+        ``demand_id`` column is required); an in-memory GeoDataFrame; or a dask
         (geo)dataframe.
     columns
         Columns to read besides the geometry (the others are never loaded).
@@ -85,19 +87,7 @@ def read_demand(
         if not matches or not all(Path(m).exists() for m in matches):
             raise InputError(f"{path}: no such demand file or directory")
         if _is_csv(matches[0]):
-            head = pd.read_csv(matches[0], nrows=0)
-            lat = _pick(head.columns, LAT_NAMES, "latitude", path)
-            lon = _pick(head.columns, LON_NAMES, "longitude", path)
-            if "demand_id" not in head.columns:
-                raise InputError(f"{path}: a CSV read in partitions needs a 'demand_id' column")
-            wanted = None if columns is None else _keep(head.columns, [*columns, lat, lon])
-            ddf = dd.read_csv(
-                path,
-                blocksize=blocksize,
-                usecols=wanted,
-                dtype={"demand_id": str, "area_id": str, "area_name": str},
-            )
-            ddf = _with_points(ddf, path, lat, lon)
+            ddf = _read_csv(path, matches, columns, blocksize)
         else:
             try:
                 ddf = dask_geopandas.read_parquet(path, columns=_parquet_columns(columns))
@@ -117,6 +107,38 @@ def read_demand(
     return ddf
 
 
+def _read_csv(path: str, matches: list[str], columns: list[str] | None, blocksize):
+    """A CSV (or glob of CSVs) in partitions, split as the local loaders split it: the
+    delimiter (``;``, ``,``, tab, ``|``) and encoding of the first file found by
+    :func:`relaynet.io.read.sniff_delimited`; coordinates read as text and parsed per
+    partition like :func:`relaynet.io.load_demand` does (decimal comma accepted). A
+    ``.gz`` file is one partition, and is first checked against
+    :data:`relaynet.io.read.MAX_DECOMPRESSED_BYTES` (a gzip bomb stops here, not in a
+    worker)."""
+    import dask.dataframe as dd
+
+    from ..io.read import decompressed_chunks, sniff_delimited
+
+    delimiter, encoding = sniff_delimited(matches[0])
+    if any(m.lower().endswith(".gz") for m in matches):
+        for match in matches:
+            for _ in decompressed_chunks(match):
+                pass
+        blocksize = None  # gzip cannot be split
+    options = dict(sep=delimiter, encoding=encoding)
+    head = pd.read_csv(matches[0], nrows=0, **options)
+    lat = _pick(head.columns, LAT_NAMES, "latitude", path)
+    lon = _pick(head.columns, LON_NAMES, "longitude", path)
+    if "demand_id" not in head.columns:
+        raise InputError(f"{path}: a CSV read in partitions needs a 'demand_id' column")
+    wanted = None if columns is None else _keep(head.columns, [*columns, lat, lon])
+    text = {"demand_id": str, "area_id": str, "area_name": str}
+    if delimiter != ",":  # "45,2" is a number here: read as text, parse in the partition
+        text.update({lat: str, lon: str})
+    ddf = dd.read_csv(path, blocksize=blocksize, usecols=wanted, dtype=text, **options)
+    return _with_points(ddf, path, lat, lon)
+
+
 def _keep(available, wanted) -> list[str]:
     have = set(available)
     out = [c for c in dict.fromkeys(wanted) if c in have]
@@ -130,9 +152,18 @@ def _parquet_columns(columns: list[str] | None) -> list[str] | None:
     return [*dict.fromkeys([*columns, "geometry"])]
 
 
+def _degrees(column: pd.Series) -> np.ndarray:
+    """Coordinates as floats; text cells as the loaders read them (decimal comma)."""
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return column.to_numpy(float)
+    from ..io.validate import numeric
+
+    return numeric(column)[0]
+
+
 def _points_partition(part: pd.DataFrame, lat: str, lon: str) -> gpd.GeoDataFrame:
-    y = pd.to_numeric(part[lat], errors="coerce").to_numpy(float)
-    x = pd.to_numeric(part[lon], errors="coerce").to_numpy(float)
+    y = _degrees(part[lat])
+    x = _degrees(part[lon])
     frame = part.drop(columns=[lat, lon])
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y), crs=CRS)
 

@@ -240,13 +240,7 @@ def _read_csv(path: Path) -> RawTable:
     if not text or text.isspace():
         raise InputError(f"{path}: file is empty, expected a header and data rows")
     header = _first_line(text.lstrip("\r\n"))
-    counts = {d: header.count(d) for d in _DELIMITERS}
-    delimiter = max(counts, key=counts.get)
-    if counts[delimiter] == 0:
-        raise InputError(
-            f"{path}: header {header[:80]!r} has no ';', ',', tab or '|' delimiter; expected "
-            "a delimited file with a header row"
-        )
+    delimiter = delimiter_of(header, path)
     fast = _records_arrow(data, header, delimiter)
     if fast is not None:
         frame, numbers, cells = fast
@@ -293,6 +287,57 @@ def _read_csv(path: Path) -> RawTable:
         cells_per_row=np.asarray([len(r) for r in body], dtype=np.int64),
         long_cells=long_cells,
     )
+
+
+def delimiter_of(header: str, source: str | os.PathLike = "<text>") -> str:
+    """The delimiter of a header line: the most frequent of ``;``, ``,``, tab and ``|``
+    (the first of them on a tie), as :func:`read_raw` picks it for every delimited file.
+
+    Raises
+    ------
+    InputError
+        The header holds none of them.
+    """
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    delimiter = max(counts, key=counts.get)
+    if counts[delimiter] == 0:
+        raise InputError(
+            f"{source}: header {header[:80]!r} has no ';', ',', tab or '|' delimiter; expected "
+            "a delimited file with a header row"
+        )
+    return delimiter
+
+
+def sniff_delimited(path: str | os.PathLike) -> tuple[str, str]:
+    """``(delimiter, encoding)`` of a delimited text file (``.gz`` too), found from its
+    first lines as :func:`read_raw` finds them: the header is the first non-blank line,
+    its delimiter per :func:`delimiter_of`; the text is UTF-8 (``"utf-8-sig"``: a
+    byte-order mark is dropped) unless it does not decode as such (``"cp1252"``).
+
+    For readers that stream the file themselves (the dask engine's partitions), so that
+    they split it as the loaders do.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file does not exist")
+    head = b""
+    for chunk in decompressed_chunks(path, 1 << 16):
+        head += chunk
+        text = head.lstrip(b"\r\n\xef\xbb\xbf")
+        if b"\n" in text or len(head) >= 1 << 22:
+            break
+    if not head.strip():
+        raise InputError(f"{path}: file is empty, expected a header and data rows")
+    if b"\x00" in head[:4096]:
+        raise InputError(f"{path}: looks like a binary file, expected delimited text (CSV)")
+    try:
+        head.decode("utf-8-sig")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        cut = exc.start > len(head) - 4  # a multi-byte character cut at the end of the head
+        encoding = "utf-8-sig" if cut and exc.reason == "unexpected end of data" else "cp1252"
+    text = head.decode(encoding, errors="replace").lstrip("\r\n")
+    return delimiter_of(_first_line(text), path), encoding
 
 
 def _first_line(text: str) -> str:
