@@ -210,16 +210,19 @@ def optimize(
     Writes to OUT: proposed_sites.csv / .geojson, proposed_points.csv (the new sites as a
     points file: `relaynet compare --scenario "NAME=+OUT/proposed_points.csv"`; with
     --existing-mode closable also closed_points.csv, for "NAME=-OUT/closed_points.csv"),
-    kpi_before_after.csv (overall and by area_id), solver.log and summary.json.
+    kpi_before_after.csv (overall and by area_id), solver.log, summary.json and run.json
+    (seconds: the only file that differs between identical runs).
 
     Coverage means what it means in `relaynet coverage`: the same standard ('5km',
     '5km road', '20min' …) and travel costs (estimated from the straight line, or --costs:
     a table whose point_id names existing points and candidates, 'cand:<demand_id>' for
     --candidates communes).
     """
+    from .. import __version__
     from ..io import atomic_path, write_csv, write_geojson, write_json
     from ..optimize import solve
     from ..report.folder import check_writable
+    from ..report.outputs import solution_timings
     from ..standard import Standard
 
     std = Standard.parse(standard)
@@ -278,15 +281,18 @@ def optimize(
         "gap": sol.gap,
         "greedy_objective": sol.greedy_objective,
         "solver": sol.solver,
-        "wall_s": sol.wall_s,
         "time_limit_s": sol.time_limit_s,
         "sites": len(sol.sites),
         "standard": std.to_dict(),
         "travel_costs": costs.describe() if costs is not None else "estimated",
-        "stats": sol.stats,
+        "stats": {k: v for k, v in sol.stats.items() if not k.endswith("_s")},
     }
     # a bound or gap that is not known (time limit before any bound) is null, not Infinity
     write_json(summary, out / "summary.json")
+    # seconds differ between identical runs: they go to run.json, not summary.json
+    write_json(
+        {"relaynet_version": __version__, "timings_s": solution_timings(sol)}, out / "run.json"
+    )
     if sol.stats.get("capacitated"):
         click.echo(
             f"capacitated: {sol.stats['capacitated_sites']} site(s) in reach have a capacity; "

@@ -45,8 +45,18 @@ def solution_summary(solution) -> dict:
         "n_sites": int(len(solution.sites)),
         "covered_weight_before": solution.covered_weight_before,
         "covered_weight_after": solution.covered_weight_after,
-        "wall_s": solution.wall_s,
     }
+
+
+def solution_timings(solution) -> dict[str, float]:
+    """Seconds of an optimisation (``wall_s``, then each measured phase such as ``lp_s``)
+    for ``run.json``: the only values of a solution that differ between identical runs."""
+    phases = {
+        k: round(float(v), 4)
+        for k, v in sorted((solution.stats or {}).items())
+        if k.endswith("_s") and isinstance(v, int | float)
+    }
+    return {"wall_s": round(float(solution.wall_s), 4), **phases}
 
 
 def kpis_document(
@@ -67,12 +77,14 @@ def kpis_document(
     ``overall``, ``by_density``, ``windows``, ``networks`` …), ``compliance``
     (``threshold``, ``areas``, ``passing``, ``failing``), and when available ``gaps``,
     ``travel_burden``, ``published_comparison`` and ``optimization``. Shares are in
-    [0, 1], distances in metres, times in seconds; unknown values are ``null``.
+    [0, 1], distances in metres, times in seconds; unknown values are ``null``. No
+    timings: they are in ``run.json``, so identical runs write identical documents.
     """
     from ..coverage.kpis import kpi_dict
 
     doc: dict[str, Any] = {"schema": KPIS_SCHEMA, "engine": "local", "by": area}
     doc.update(assessment.to_dict())
+    doc.pop("timings_s", None)  # timings live in run.json: identical runs, identical kpis.json
     doc["compliance"] = compliance_summary(compliance, area, threshold)
     if gaps is not None:
         doc["gaps"] = {
@@ -202,6 +214,18 @@ def write_tables(folder: Path, run: CoverageRun, *, access_format: str = "csv") 
     return sorted(files)
 
 
+def _run_timings(run) -> dict[str, Any]:
+    """Seconds of a run: its pipeline stages, then ``assess_stages`` (the stages of
+    :func:`relaynet.coverage.assess`) and ``optimization`` (:func:`solution_timings`)."""
+    out: dict[str, Any] = dict(run.timings)
+    stages = getattr(getattr(run, "assessment", None), "timings", None)
+    if stages:
+        out["assess_stages"] = {k: round(float(v), 4) for k, v in stages.items()}
+    if getattr(run, "solution", None) is not None:
+        out["optimization"] = solution_timings(run.solution)
+    return out
+
+
 def write_run_record(
     folder: Path,
     run: CoverageRun,
@@ -227,7 +251,7 @@ def write_run_record(
         "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "inputs": run.inputs,
         "parameters": {**run.parameters, **(extra or {})},
-        "timings_s": run.timings,
+        "timings_s": _run_timings(run),
         "n_rejected": int(len(run.rejected)),
         "exit_code": 1 if len(run.rejected) else 0,
         "files": sorted({*files, "run.json"}),
@@ -243,6 +267,7 @@ __all__ = [
     "kpis_table",
     "run_kpis",
     "solution_summary",
+    "solution_timings",
     "write_run_record",
     "write_tables",
 ]
