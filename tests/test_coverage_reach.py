@@ -98,3 +98,53 @@ def test_errors():
         evaluate_masks(locator, [44.5], [3.5], np.ones(3), [every], code, 1)
     with pytest.raises(ParameterError, match="chunk"):
         evaluate_masks(locator, [44.5], [3.5], 10.0, [every], code, 1, chunk=0)
+
+
+@pytest.mark.parametrize("limit", [None, 30_000.0, 60_000.0])
+def test_search_limit_equals_brute_force(limit):
+    """Beyond the search limit a place is unreached: no nearest point, distance NaN."""
+    rng = np.random.default_rng(5)
+    points = _points(rng, 300)
+    locator = Locator(points)
+    lat = rng.uniform(42.5, 46.5, 500)  # many places far outside the points' square
+    lon = rng.uniform(1.5, 6.0, 500)
+    code = np.zeros(len(points), dtype=int)
+    masks = [np.ones(len(points), bool), rng.random(len(points)) < 0.02]
+    got = evaluate_masks(locator, lat, lon, 3000.0, masks, code, 1, search_limit_m=limit)
+    for mask, result in zip(masks, got, strict=True):
+        expected = _brute(locator.xyz_, lat, lon, 3000.0, mask, code, 1)
+        far = expected["distance_m"] > (np.inf if limit is None else limit)
+        assert far.any() == (limit is not None)
+        np.testing.assert_array_equal(result.nearest_row[far], -1)
+        assert np.isnan(result.distance_m[far]).all()
+        near = ~far
+        np.testing.assert_array_equal(result.nearest_row[near], expected["nearest_row"][near])
+        np.testing.assert_allclose(
+            result.distance_m[near], expected["distance_m"][near], rtol=1e-12
+        )
+
+
+def test_assess_overseas_place_is_unreached_not_9000_km_away():
+    """Réunion with every open point in mainland France: unreached, not 9 000 km."""
+    from relaynet.coverage import assess
+
+    points = gpd.GeoDataFrame(
+        {"point_id": ["paris", "saint-denis"], "network": "n"},
+        geometry=gpd.points_from_xy([2.35, 55.45], [48.85, -20.88]),
+        crs="EPSG:4326",
+    )
+    demand = gpd.GeoDataFrame(
+        {"demand_id": ["p", "r"], "weight": [10.0, 1.0], "area_id": ["75", "974"]},
+        geometry=gpd.points_from_xy([2.36, 55.5], [48.86, -20.9]),
+        crs="EPSG:4326",
+    )
+    only_paris = np.array([True, False])
+    capped = assess(demand, points, "5km", only_paris, windows=None)
+    assert capped.access["point_id"].tolist()[0] == "paris"
+    assert capped.access["distance_m"].isna().tolist() == [False, True]
+    assert capped.kpis["unreached_weight"].iloc[0] == 1.0
+    assert capped.kpis["mean_distance_m"].iloc[0] < 2000
+    free = assess(demand, points, "5km", only_paris, windows=None, search_limit_m=None)
+    assert free.access["distance_m"].iloc[1] > 9_000_000
+    with pytest.raises(ParameterError, match="search_limit_m"):
+        assess(demand, points, "5km", windows=None, search_limit_m=-1)

@@ -49,7 +49,7 @@ from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
 from .kpis import _group_codes, kpi_dict, kpi_table, kpis_with_total
 from .networks import network_codes, network_contribution, networks_records
-from .reach import evaluate_masks, fill_unreached
+from .reach import SEARCH_LIMIT_M, evaluate_masks, fill_unreached
 from .windows import TIME_WINDOWS, window_kpis_dict
 from .windows import window_table as windows_table
 
@@ -169,6 +169,7 @@ class _Context:
     source: TravelCosts
     places: Places
     radius_m: float | np.ndarray | None
+    search_limit_m: float | None
 
 
 def _access_costs(ctx: _Context, mask: np.ndarray, distance: np.ndarray) -> dict[str, Any]:
@@ -184,7 +185,7 @@ def _access_costs(ctx: _Context, mask: np.ndarray, distance: np.ndarray) -> dict
 def _straight_result(ctx: _Context, mask: np.ndarray, reach) -> dict[str, Any]:
     """Coverage of one mask from its straight-line reach: the places with nothing in
     reach get their nearest eligible point (k=1 query), then the travel costs."""
-    r = fill_unreached(reach, ctx.locator, ctx.lat, ctx.lon, mask)
+    r = fill_unreached(reach, ctx.locator, ctx.lat, ctx.lon, mask, ctx.search_limit_m)
     return {
         "nearest_row": r.nearest_row,
         "distance_m": r.distance_m,
@@ -211,10 +212,18 @@ def _evaluate_pairs(ctx: _Context, mask: np.ndarray) -> dict[str, Any]:
     covered_by = np.zeros((ctx.n_net, n), dtype=bool)
     for j in range(ctx.n_net):
         covered_by[j] = np.bincount(place[ctx.net_code[row] == j], minlength=n) > 0
+    nearest, distance = rows[:, 0], dist[:, 0]
+    if ctx.search_limit_m is not None:  # uncovered and nothing within the limit: unreached
+        beyond = (n_points == 0) & (distance > ctx.search_limit_m)
+        nearest[beyond], distance[beyond] = -1, np.nan
+    costs = {
+        name: np.where(nearest < 0, np.nan, values)
+        for name, values in _access_costs(ctx, mask, distance).items()
+    }
     return {
-        "nearest_row": rows[:, 0],
-        "distance_m": dist[:, 0],
-        **_access_costs(ctx, mask, dist[:, 0]),
+        "nearest_row": nearest,
+        "distance_m": distance,
+        **costs,
         "covered": n_points > 0,
         "backup": n_points >= 2,
         "n_points": n_points,
@@ -317,6 +326,14 @@ def _access_table(
         covered=main["covered"], n_points=main["n_points"], n_networks=main["n_networks"]
     )
     return pd.DataFrame(columns)
+
+
+def _search_limit(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+        raise ParameterError(f"search_limit_m={value!r}: expected metres > 0, or None")
+    return float(value)
 
 
 def _threads(tasks: int) -> int:
@@ -430,6 +447,7 @@ def assess(
     density_thresholds: DensityThresholds = DEFAULT_THRESHOLDS,
     locator: Locator | None = None,
     progress: Callable[[str], None] | None = None,
+    search_limit_m: float | None = SEARCH_LIMIT_M,
 ) -> Assessment:
     """Coverage of ``demand`` by the eligible ``points`` under a service ``standard``.
 
@@ -471,6 +489,13 @@ def assess(
         A :class:`~relaynet.nearest.Locator` already built on ``points`` (reused).
     progress
         Called with the name of each stage as it starts (progress bars in the CLI).
+    search_limit_m
+        Farthest nearest point, in straight-line metres, that still counts as reachable
+        (default 100 km): a place with no eligible point that near — on another island
+        or continent, e.g. Réunion when every point open on a Sunday evening is in
+        mainland France — is *unreached* (no nearest point, distance NaN, counted in
+        ``unreached_weight``) instead of lengthening mean distances by thousands of
+        kilometres. ``None``: no limit.
 
     Returns
     -------
@@ -519,6 +544,7 @@ def assess(
         source=source,
         places=places,
         radius_m=source.reach_m(standard, density),
+        search_limit_m=_search_limit(search_limit_m),
     )
 
     windows = dict(windows or {})

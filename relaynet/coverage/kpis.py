@@ -16,7 +16,9 @@ Definitions
 ``backup_weight``
     weight of places covered by at least two *points* (backup coverage).
 ``unreached_weight``
-    weight of places with no eligible point at all (distance NaN).
+    weight of places with no eligible point at all, or none within the search limit of
+    :func:`relaynet.coverage.assess` (100 km straight line by default: another island or
+    continent is not access); their distance is NaN.
 ``mean_distance_m``
     weighted mean distance to the nearest eligible point over *reached* places only
     (``unreached_weight`` says how much weight is left out).

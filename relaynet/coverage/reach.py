@@ -20,7 +20,8 @@ them from **one** radius query:
 3. only places with no eligible point in reach need more: their nearest eligible point
    (and its distance, beyond the reach) comes from a k=1 query on that mask's own index
    (:func:`fill_unreached`, :meth:`relaynet.nearest.Locator.query`), so every place
-   still gets its nearest point.
+   gets its nearest point — up to a search limit (:data:`SEARCH_LIMIT_M`, 100 km):
+   beyond it, on another island or continent, the place is *unreached*.
 
 Memory is bounded by one chunk's pairs (a dense city gives a place hundreds of points
 within 5 km), not by the whole demand; time grows linearly with the number of places.
@@ -46,6 +47,12 @@ CHUNK = 1 << 16
 """Places per chunk (place positions inside a chunk fit in 16 bits)."""
 
 _LEAFSIZE = 32
+
+SEARCH_LIMIT_M = 100_000.0
+"""Default farthest nearest point (metres) that still counts as reachable: a place whose
+nearest eligible point is farther — on another island or continent, e.g. Réunion when the
+only points open on a Sunday evening are in mainland France — is *unreached*."""
+
 _MAX_CELLS = 256
 """Most (network, mask pattern) cells per place counted in one pass over the pairs."""
 
@@ -96,6 +103,7 @@ def evaluate_masks(
     *,
     chunk: int = CHUNK,
     unreached: bool = True,
+    search_limit_m: float | None = SEARCH_LIMIT_M,
 ) -> list[MaskReach]:
     """Reach of every place under every mask, from one radius query per chunk of places.
 
@@ -121,6 +129,9 @@ def evaluate_masks(
         Also find the nearest eligible point of places with none in reach (one k=1 query
         per mask). ``False`` leaves them at ``-1`` / NaN, for :func:`fill_unreached` later
         (e.g. in a thread per mask).
+    search_limit_m
+        Farthest nearest point that counts (:data:`SEARCH_LIMIT_M`, 100 km); ``None``:
+        no limit.
 
     Returns
     -------
@@ -187,18 +198,33 @@ def evaluate_masks(
             n_networks=(counts[k] > 0).sum(axis=1, dtype=np.int64),
             covered_by=(counts[k] > 0).T,
         )
-        out.append(fill_unreached(reach, locator, lat, lon, mask) if unreached else reach)
+        if unreached:
+            reach = fill_unreached(reach, locator, lat, lon, mask, search_limit_m)
+        out.append(reach)
     return out
 
 
-def fill_unreached(reach: MaskReach, locator, lat, lon, mask: np.ndarray) -> MaskReach:
+def fill_unreached(
+    reach: MaskReach,
+    locator,
+    lat,
+    lon,
+    mask: np.ndarray,
+    search_limit_m: float | None = SEARCH_LIMIT_M,
+) -> MaskReach:
     """Give the places with no eligible point in reach their nearest eligible point (and
-    its metres, beyond the reach) from one k=1 query on ``mask``'s index; ``reach`` is
-    completed in place and returned (places of an empty mask keep ``-1`` / NaN)."""
+    its metres, beyond the reach) from one k=1 query on ``mask``'s index, if it lies
+    within ``search_limit_m`` (``None``: anywhere); ``reach`` is completed in place and
+    returned. Places with none (an empty mask, or none within the limit) keep ``-1`` /
+    NaN: unreached."""
     far = np.flatnonzero(reach.n_points == 0)
     if len(far) and np.any(mask):
         found, metres = locator.query(
-            np.asarray(lat, float)[far], np.asarray(lon, float)[far], k=1, where=mask
+            np.asarray(lat, float)[far],
+            np.asarray(lon, float)[far],
+            k=1,
+            where=mask,
+            max_distance_m=search_limit_m,
         )
         reach.nearest_row[far] = found[:, 0]
         reach.distance_m[far] = metres[:, 0]
