@@ -164,65 +164,112 @@ def coverage(
 
 
 def _print_summary(assessment, compliance, gaps, comparison, area, threshold, out) -> None:
+    """The run in words for a person: units and human labels, no machine column names
+    (those stay in the CSV and JSON files)."""
+    import numpy as np
     import pandas as pd
 
+    from ..maps import labels
+
+    def plain(text: object) -> str:  # labels use thin spaces; a terminal wants plain ones
+        return str(text).replace("\u202f", " ").replace("\u2009", " ")
+
+    def number(value) -> str:
+        return plain(labels.count(value))
+
+    def share(value) -> str:
+        return plain(labels.percent(value))
+
+    def km(metres) -> str:
+        return "—" if pd.isna(metres) or not np.isfinite(metres) else plain(labels.km(metres))
+
+    def km_beyond(metres) -> str:  # never rounded down onto the standard
+        return "—" if pd.isna(metres) else f"{np.ceil(metres / 100) / 10:.1f} km"
+
     overall = assessment.kpis.iloc[0]
+    source = assessment.drive_time_source
+    if source == "estimated":
+        source += f" ({assessment.drive_estimate.describe()})"
+    click.echo(f"Standard: {assessment.standard.label} ({assessment.where}); drive time {source}")
     click.echo(
-        f"Standard {assessment.standard.label} ({assessment.where}); drive time "
-        f"{assessment.drive_time_source}"
-        + (
-            f" ({assessment.drive_estimate.describe()})"
-            if assessment.drive_time_source == "estimated"
-            else ""
-        )
+        f"{number(overall['n_places'])} places, {number(overall['weight'])} people: "
+        f"{share(overall['share_covered'])} covered, "
+        f"{number(overall['uncovered_weight'])} not covered"
     )
-    click.echo(
-        f"{int(overall['n_places'])} places, weight {overall['weight']:,.0f}: "
-        f"{_percent(overall['share_covered'])} covered, "
-        f"{overall['uncovered_weight']:,.0f} uncovered"
-    )
-    click.echo(f"Demand resolution: {assessment.demand_resolution}")
+    click.echo(f"Demand: {plain(assessment.demand_resolution)}")
     click.echo("")
     table = pd.concat([assessment.kpis, assessment.by_density])
-    table.index.name = "group"
-    shown = table.reset_index()[
-        ["group", "n_places", "weight", "share_covered", "mean_distance_m", "p90_distance_m"]
-    ]
-    echo_table(shown.round({"share_covered": 4, "mean_distance_m": 0, "p90_distance_m": 0}))
+    echo_table(
+        pd.DataFrame(
+            {
+                "Places": [labels.density_name(g) for g in table.index],
+                "Number": table["n_places"].map(number),
+                "People": table["weight"].map(number),
+                "Covered": table["share_covered"].map(share),
+                "Mean distance": table["mean_distance_m"].map(km),
+                "90 % within": table["p90_distance_m"].map(km),
+            }
+        )
+    )
     if len(assessment.windows):
-        click.echo("\nTime windows (share of weight covered):")
+        click.echo("\nTime windows, share of people covered:")
         pivot = assessment.windows.pivot(index="window", columns="group", values="share_covered")
         pivot = pivot.reindex(list(dict.fromkeys(assessment.windows["window"])))
         pivot = pivot[list(dict.fromkeys(assessment.windows["group"]))]
-        echo_table(pivot.round(4).reset_index())
+        shown = pivot.apply(lambda column: column.map(share))
+        shown.columns = [labels.density_name(c) for c in shown.columns]
+        shown.insert(0, "Time window", [labels.window_name(w) for w in pivot.index])
+        echo_table(shown)
     failing = compliance[~compliance["passes"]]
     click.echo(
-        f"\nCompliance (≥ {100 * threshold:g} % covered per {area}): "
+        f"\nCompliance (≥ {100 * threshold:g} % of people covered in each area): "
         f"{int(compliance['passes'].sum())} of {len(compliance)} areas pass"
     )
     if len(failing):
-        echo_table(failing.drop(columns=["closing_places"]).head(10).round(4))
-    click.echo(f"\nGap zones: {len(gaps)}")
-    if len(gaps):
+        name = failing["area_name"] if "area_name" in failing else failing[area]
         echo_table(
-            gaps[
-                ["rank", "uncovered_weight", "n_places", "rural_share", "nearest_point_m", "places"]
-            ]
-            .head(10)
-            .round(2)
+            pd.DataFrame(
+                {
+                    "Area": [f"{n} ({c})" for n, c in zip(name, failing[area], strict=True)],
+                    "People": failing["weight"].map(number),
+                    "Covered": failing["share_covered"].map(share),
+                    "Short of the target (people)": failing["shortfall"].map(number),
+                }
+            ).head(10)
+        )
+    click.echo(f"\nGap zones (uncovered places within reach of each other): {len(gaps)}")
+    if len(gaps):
+        top = gaps.head(10)
+        echo_table(
+            pd.DataFrame(
+                {
+                    "Rank": top["rank"],
+                    "People not covered": top["uncovered_weight"].map(number),
+                    "Places": top["n_places"],
+                    "Rural": top["rural_share"].map(share),
+                    "Nearest point": top["nearest_point_m"].map(km_beyond),
+                    "Largest places": top["places"],
+                }
+            )
         )
     if comparison is not None:
-        click.echo("\nLa Poste's published figures vs measured (metropolitan France):")
+        click.echo("\nLa Poste's published figures beside this run (metropolitan France):")
+
+        def count_or_dash(value) -> str:
+            return "—" if pd.isna(value) else number(value)
+
         echo_table(
-            comparison[
-                [
-                    "year",
-                    "published_share",
-                    "measured_share",
-                    "published_departements_compliant",
-                    "measured_departements_compliant",
-                ]
-            ].round(4)
+            pd.DataFrame(
+                {
+                    "Year": comparison["year"],
+                    "Published": comparison["published_share"].map(share),
+                    "Measured": comparison["measured_share"].map(share),
+                    "Départements ≥ 90 % (published)": comparison[
+                        "published_departements_compliant"
+                    ].map(count_or_dash),
+                    "(measured)": comparison["measured_departements_compliant"].map(count_or_dash),
+                }
+            )
         )
         click.echo(
             "Commune town-hall points overstate access compared with finer population grids."

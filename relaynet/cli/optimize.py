@@ -299,8 +299,34 @@ def optimize(
             f"load = {demand_rate:g} × demand weight"
         )
     click.echo(sol.summary())
-    echo_table(kpi)
+    _echo_before_after(kpi)
     click.echo(f"\nwritten to {out}/")
+
+
+def _echo_before_after(kpi) -> None:
+    """The before/after table in words and units (kpi_before_after.csv keeps the columns)."""
+    import pandas as pd
+
+    from ..maps import labels
+
+    def plain(text: object) -> str:  # labels use thin spaces; a terminal wants plain ones
+        return str(text).replace("\u202f", " ").replace("\u2009", " ")
+
+    echo_table(
+        pd.DataFrame(
+            {
+                "Area": kpi["area_id"].map(lambda a: "All" if a == "all" else str(a)),
+                "Places": kpi["demand"],
+                "People": kpi["weight"].map(lambda v: plain(labels.count(v))),
+                "Covered before": kpi["share_before"].map(lambda v: plain(labels.percent(v, 2))),
+                "Covered after": kpi["share_after"].map(lambda v: plain(labels.percent(v, 2))),
+                "Gain": kpi["gain"].map(lambda v: plain(labels.points_diff(v, 2))),
+                "People newly covered": (
+                    kpi["covered_weight_after"] - kpi["covered_weight_before"]
+                ).map(lambda v: plain(labels.count(v))),
+            }
+        )
+    )
 
 
 def _write_scenario_points(sol, existing, out: Path) -> None:

@@ -140,15 +140,26 @@ class Solution:
         return table
 
     def summary(self) -> str:
-        """One paragraph for logs and the CLI."""
-        proven = "proven" if self.proven_optimal else "NOT proven optimal"
-        bound = "bound: not proven" if self.bound is None else f"bound {self.bound:,.6g}"
-        gap = "gap unknown" if self.gap is None else f"gap {self.gap:.4%}"
+        """One paragraph for logs and the CLI, in words (numbers with spaces between
+        thousands; covered weight in the demand's unit, people for the bundled data)."""
+
+        def n(value: float) -> str:
+            return f"{value:,.6g}".replace(",", " ") if abs(value) < 1e6 else _whole(value)
+
+        proven = "proven optimal" if self.proven_optimal else "NOT proven optimal"
+        bound = "bound not proven" if self.bound is None else f"bound {n(self.bound)}"
+        gap = "gap unknown" if self.gap is None else f"gap {100 * self.gap:.2f} %"
         limit = "" if self.time_limit_s is None else f" (limit {self.time_limit_s:g} s)"
+        gained = self.covered_weight_after - self.covered_weight_before
         return (
-            f"{self.model.upper()} [{self.standard.label}]: {len(self.sites)} site(s) selected, "
-            f"status {self.status} ({proven}), objective {self.objective:,.6g}, {bound}, "
-            f"{gap}, greedy {self.greedy_objective:,.6g}; "
-            f"{self.solver} in {self.wall_s:.2f} s{limit}; covered weight "
-            f"{self.covered_weight_before:,.0f} → {self.covered_weight_after:,.0f}"
+            f"{self.model.upper()}, {self.standard.label}: {len(self.sites)} site(s) selected, "
+            f"{self.status} ({proven}); covered weight {_whole(self.covered_weight_before)} → "
+            f"{_whole(self.covered_weight_after)} ({'+' if gained >= 0 else '−'}"
+            f"{_whole(abs(gained))}); objective {n(self.objective)}, {bound}, {gap}, greedy "
+            f"{n(self.greedy_objective)}; {self.solver} in {self.wall_s:.2f} s{limit}"
         )
+
+
+def _whole(value: float) -> str:
+    """``1234567.0`` → ``"1 234 567"``."""
+    return f"{value:,.0f}".replace(",", " ")
