@@ -11,8 +11,7 @@ metadata — identical runs give identical files.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -22,7 +21,61 @@ _FONT = 'font-family="system-ui,sans-serif" font-size="12"'
 
 
 def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Data text for the SVG: :func:`relaynet.maps._html.esc` (HTML-escaped, braces as
+    character references, ``""`` for a missing value)."""
+    from ..maps._html import esc
+
+    return esc(text)
+
+
+# Advance widths of DejaVu Sans (the widest common system-ui fallback), in em; other
+# characters count as 0.62 em (lower case) or 0.74 em (upper case, digits 0.64 em). Used to
+# give labels the room they need: an estimate on the wide side, never a measurement.
+_NARROW = dict.fromkeys("il.,:;'|!", 0.28) | dict.fromkeys("jftr()[] -·", 0.4)
+_WIDE = dict.fromkeys("mwMW", 0.98) | dict.fromkeys("–—…%", 0.84)
+
+
+def text_width(text: str, size: float = 12) -> float:
+    """Estimated width in pixels of ``text`` at ``size`` px in a sans-serif font."""
+    total = 0.0
+    for char in str(text):
+        if char in _NARROW:
+            total += _NARROW[char]
+        elif char in _WIDE:
+            total += _WIDE[char]
+        elif char.isdigit():
+            total += 0.64
+        elif char.isupper():
+            total += 0.74
+        else:
+            total += 0.62
+    return total * size
+
+
+def wrap_label(text: str, room: float, size: float = 12) -> list[str]:
+    """``text`` cut into lines no wider than ``room`` pixels (between words; a word wider
+    than a line is cut between characters). Nothing is dropped."""
+    lines: list[str] = []
+    line = ""
+    for word in str(text).split(" "):
+        candidate = f"{line} {word}" if line else word
+        if text_width(candidate, size) <= room:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:
+            if line and text_width(line + char, size) > room:
+                lines.append(line)
+                line = ""
+            line += char
+    lines.append(line)
+    return lines
+
+
+def _formatter(value_format: str | Callable[[float], str]) -> Callable[[float], str]:
+    return value_format if callable(value_format) else value_format.format
 
 
 def bar_chart(
@@ -30,14 +83,19 @@ def bar_chart(
     values: Sequence[float],
     *,
     title: str,
-    value_format: str = "{:.1%}",
+    value_format: str | Callable[[float], str] = "{:.1%}",
     maximum: float | None = None,
     reference: float | None = None,
     reference_label: str = "",
     color: str = "#2b8cbe",
     width: int = 520,
+    groups: Sequence[str] | None = None,
 ) -> str:
     """Horizontal bar chart as an SVG string.
+
+    Every label is shown in full: the label column is as wide as the longest label needs
+    (at least 130 px, at most half the chart), and a label wider than that wraps onto
+    more lines.
 
     Parameters
     ----------
@@ -46,43 +104,77 @@ def bar_chart(
     title
         Chart title (also the SVG's accessible name).
     value_format
-        Format of the value printed after each bar (``"{:.1%}"`` for shares).
+        Format of the value printed after each bar: a format string (``"{:.1%}"`` for
+        shares) or a function of the value returning text.
     maximum
         Value of a full-width bar (default: the largest value).
     reference
         Draw a dashed vertical line at this value (e.g. a 90 % target).
+    reference_label
+        Text written above the reference line (e.g. ``"target 90 %"``).
+    width
+        Width of the chart in pixels.
+    groups
+        A heading per bar: consecutive bars with the same heading are drawn under it
+        once (e.g. the time window of bars per scenario).
     """
     values = np.asarray(values, dtype=float)
+    labels = [str(t) for t in labels]
     if len(labels) != len(values):
         raise ParameterError("bar_chart: labels and values differ in length")
+    if groups is not None and len(groups) != len(values):
+        raise ParameterError("bar_chart: groups and values differ in length")
+    fmt = _formatter(value_format)
     finite = values[np.isfinite(values)]
     top = maximum if maximum is not None else (finite.max() if finite.size else 1.0)
     top = top if top and top > 0 else 1.0
-    left, right, row, head = 130, 70, 26, 34
+    shown = [fmt(v) if np.isfinite(v) else "n/a" for v in values]
+    right = max(70, int(np.ceil(max((text_width(t) for t in shown), default=0) + 10)))
+    widest = max((text_width(t) for t in labels), default=0.0)
+    left = int(np.ceil(min(max(130.0, widest + 12), width / 2)))
+    room = left - 12
+    line_h, row, gap = 14, 26, 20
+    head = 34 + (14 if reference is not None and reference_label else 0)
     plot = width - left - right
-    height = head + row * len(values) + 10
+    rows = []  # (kind, lines, index, y)
+    y = head
+    previous = None
+    for k, text in enumerate(labels):
+        if groups is not None and groups[k] != previous:
+            previous = groups[k]
+            heading = wrap_label(previous, width - 4)
+            rows.append(("group", heading, k, y))
+            y += gap + line_h * (len(heading) - 1)
+        lines = wrap_label(text, room)
+        rows.append(("bar", lines, k, y))
+        y += row + line_h * (len(lines) - 1)
+    height = int(np.ceil(y + 10))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}" class="chart">',
         f"<title>{_esc(title)}</title>",
         f'<text x="0" y="16" {_FONT} font-weight="600">{_esc(title)}</text>',
     ]
-    for k, (text, value) in enumerate(zip(labels, values, strict=True)):
-        y = head + k * row
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" {_FONT}>{_esc(text)}</text>'
-        )
+    for kind, lines, k, y in rows:
+        if kind == "group":
+            parts.append(_text_lines(lines, 0, y + 14, 'font-weight="600"'))
+            continue
+        value = values[k]
+        extra = line_h * (len(lines) - 1)
+        parts.append(_text_lines(lines, left - 6, y + 15, 'text-anchor="end"'))
         if np.isfinite(value):
             w = max(0.0, min(value / top, 1.0)) * plot
             parts.append(
-                f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" '
-                f'fill="{_esc(color)}"><title>{_esc(text)}: {_esc(value_format.format(value))}'
-                "</title></rect>"
+                f'<rect x="{left}" y="{y + 3 + extra / 2:g}" width="{w:.1f}" '
+                f'height="{row - 8}" fill="{_esc(color)}"><title>{_esc(labels[k])}: '
+                f"{_esc(shown[k])}</title></rect>"
             )
-            shown = value_format.format(value)
         else:
-            w, shown = 0.0, "n/a"
-        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 15}" {_FONT}>{_esc(shown)}</text>')
+            w = 0.0
+        parts.append(
+            f'<text x="{left + w + 4:.1f}" y="{y + 15 + extra / 2:g}" {_FONT}>'
+            f"{_esc(shown[k])}</text>"
+        )
     if reference is not None and np.isfinite(reference):
         x = left + min(reference / top, 1.0) * plot
         parts.append(
@@ -96,6 +188,17 @@ def bar_chart(
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _text_lines(lines: list[str], x: float, y: float, attributes: str) -> str:
+    """One ``<text>`` of several lines (``<tspan>`` each, 14 px apart)."""
+    if len(lines) == 1:
+        return f'<text x="{x:g}" y="{y:g}" {attributes} {_FONT}>{_esc(lines[0])}</text>'
+    spans = "".join(
+        f'<tspan x="{x:g}" dy="{0 if k == 0 else 14}">{_esc(line)}</tspan>'
+        for k, line in enumerate(lines)
+    )
+    return f'<text x="{x:g}" y="{y:g}" {attributes} {_FONT}>{spans}</text>'
 
 
 def histogram(
@@ -253,6 +356,12 @@ def _short_label(text: object, size: int = 32) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
+def _title(fig, text: str) -> None:
+    """The figure's title, from its left edge (not the axes'): long tick labels on the left
+    no longer push it past the right edge, and constrained layout keeps it inside."""
+    fig.suptitle(text, x=0.01, ha="left", fontsize=10, fontweight="bold")
+
+
 def _percent_axis(axis, *, lowest: float = 0.0) -> None:
     from matplotlib.ticker import FuncFormatter
 
@@ -285,7 +394,7 @@ def window_density_figure(windows, window_label, density_label):
         ax.set_xlim(0, 1)
         _percent_axis(ax.xaxis)
         ax.set_xlabel("share of the population covered")
-        ax.set_title("Share covered by time window and density class")
+        _title(fig, "Share covered by time window and density class")
         ax.legend(
             loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, fontsize=8, frameon=False
         )
@@ -316,7 +425,7 @@ def distance_cdf_figure(distance_m, weight, standard_m: float | None = None):
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_xlabel("distance to the nearest eligible point (km, log scale)")
         ax.set_ylabel("population within")
-        ax.set_title("How far people live from a point")
+        _title(fig, "How far people live from a point")
         ax.grid(color="#ddd", linewidth=0.6)
         if standard_m is not None and np.isfinite(standard_m) and len(distance):
             km = standard_m / 1000
@@ -357,7 +466,7 @@ def network_figure(networks, network_label):
         ax.set_xlim(0, 1)
         _percent_axis(ax.xaxis)
         ax.set_xlabel("share of the population")
-        ax.set_title("What each network contributes")
+        _title(fig, "What each network contributes")
         ax.legend(
             loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, fontsize=8, frameon=False
         )
@@ -391,7 +500,7 @@ def before_after_figure(before: float, after: float, total: float, n_sites: int,
 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))
         ax.set_xlabel("people covered (axis starts at " + _short(low) + ")")
-        ax.set_title(f"Optimisation: +{after - before:,.0f} people covered".replace(",", "\u202f"))
+        _title(fig, f"Optimisation: +{after - before:,.0f} people covered".replace(",", "\u202f"))
     return fig
 
 
@@ -408,7 +517,7 @@ def choropleth_figure(shapes, classes, column: str, title: str):
         projected = shapes.to_crs(2154) if len(shapes) else shapes
         projected.plot(ax=ax, color=list(colors[index]), edgecolor="#555", linewidth=0.3)
         ax.set_axis_off()
-        ax.set_title(title)
+        _title(fig, title)
         handles = [Patch(facecolor=c, edgecolor="#555", label=t) for _, c, t in classes]
         ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False)
     return fig
