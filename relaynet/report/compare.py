@@ -24,11 +24,12 @@ import pandas as pd
 
 from ..coverage.compare import BASE, Comparison
 from ..io import write_csv, write_json
-from ..maps import comparison_map, esc
-from ..maps.comparison import GAINED, LOST
+from ..maps import comparison_map, esc, labels
+from ..maps.comparison import GAINED, LOST, window_label
 from . import charts
 from .folder import check_writable, report_folder
-from .html import _CSS, _km, _num, _pct
+from .html import _CSS, _input_name
+from .html import HEADERS as REPORT_HEADERS
 from .outputs import write_run_record
 
 COMPARISON_FILES = (
@@ -153,69 +154,169 @@ def write_comparison(
 
 # -- page -----------------------------------------------------------------------------------
 
+_EXTRA_CSS = """
+.scroll{max-width:100%}
+.wide{max-width:100%;overflow-x:auto}
+.charts{align-items:flex-start}
+table.data th{vertical-align:bottom;max-width:11em}
+table.data td.text,table.data th.text{text-align:left}
+table.data td.fail{color:#b42318;font-weight:600}
+ul.inputs{padding-left:18px}
+@media print{
+ table.data{font-size:8pt;width:100%}
+ table.data th,table.data td{padding:2px 4px}
+ table.data th{max-width:none}
+ .scroll,.wide{max-width:none;overflow:visible}
+ .charts{display:block}
+ .charts figure{margin:0 0 8px}
+}
+"""
+"""Styles of the comparison page on top of the report's: tables never wider than the page
+(a wide one scrolls inside its box on screen, wraps on paper), text columns on the left."""
 
-def _table(frame: pd.DataFrame, formats: dict | None = None, max_rows: int | None = None) -> str:
-    """An HTML table with every header and cell through :func:`esc`."""
+HEADERS = REPORT_HEADERS | {
+    "scenario": "Scenario",
+    "area": "Area",
+    "weight": "People",
+    "share_change": "Share covered (change)",
+    "delta_share_covered": "Change in share covered",
+    "delta_covered_weight": "Change in people covered",
+    "gained_weight": "People gaining coverage",
+    "lost_weight": "People losing coverage",
+    "gained_places": "Places gaining coverage",
+    "lost_places": "Places losing coverage",
+    "distance_change": "Mean distance to a point (change)",
+    "passes": "Meets the target",
+    "window": "Time window",
+    "delta_marginal_weight": "Change in people only it covers",
+    "road_km_per_trip": "Mean trip (road, one way)",
+    "person_km_per_year": "Travel a year (person-km)",
+    "co2_t_per_year": "CO₂ a year (t)",
+    "delta_person_km_per_year": "Change in travel (person-km a year)",
+    "delta_co2_t_per_year": "Change in CO₂ (t a year)",
+}
+"""Column headers of the comparison page (the report's, and the comparison's own); the
+CSV and JSON files keep the machine names."""
+
+
+def change_pp(difference) -> str:
+    """A difference of two shares in percentage points, signed, with the decimals it needs
+    not to read as zero: ``0.0212`` → ``"+2.12 pp"``, ``0.00004`` → ``"+0.004 pp"``,
+    ``0`` → ``"0.00 pp"``; closer to 0 than 0.0001 pp: ``"< +0.0001 pp"`` or
+    ``"> −0.0001 pp"``."""
+    try:
+        number = 100 * float(difference)
+    except (TypeError, ValueError):
+        return "—"
+    if not np.isfinite(number):
+        return "—"
+    if number == 0:
+        return "0.00 pp"
+    size = abs(number)
+    if size < 1e-4:
+        return "< +0.0001 pp" if number > 0 else "> −0.0001 pp"
+    digits = min(max(2, -int(np.floor(np.log10(size)))), 4)
+    return labels.points_diff(difference, digits).replace("-", "−")
+
+
+def change_count(value, unit: str = "") -> str:
+    """A signed whole number with thin spaces: ``2593`` → ``"+2 593"``, ``0`` → ``"0"``."""
+    text = labels.count(value)
+    if text == "—":
+        return text
+    number = float(value)
+    sign = "+" if round(number) > 0 else "−" if round(number) < 0 else ""
+    return f"{sign}{text.lstrip('-')}" + (f" {unit}" if unit else "")
+
+
+def _cell(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    return esc(value)
+
+
+def _table(
+    frame: pd.DataFrame,
+    columns: list[str],
+    formats: dict | None = None,
+    *,
+    headers: dict | None = None,
+    text: tuple[str, ...] = ("scenario", "area", "window", "network"),
+    max_rows: int | None = None,
+) -> str:
+    """An HTML table of ``columns`` with the words of :data:`HEADERS` (and ``headers``)
+    above them; every header and cell through :func:`esc`, missing values as "—"."""
     frame = frame.head(max_rows) if max_rows else frame
     formats = formats or {}
-    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    words = HEADERS | (headers or {})
+
+    def klass(column: str) -> str:
+        return ' class="text"' if column in text else ""
+
+    # a unit never alone on a line: "90 %", not "90" above "%"
+    head = "".join(
+        f"<th{klass(c)}>{esc(words.get(c, c)).replace(' %', '&nbsp;%')}</th>" for c in columns
+    )
     rows = []
-    for record in frame.itertuples(index=False, name=None):
+    for record in frame[columns].itertuples(index=False, name=None):
         cells = []
-        for column, value in zip(frame.columns, record, strict=True):
+        for column, value in zip(columns, record, strict=True):
             fmt = formats.get(column)
-            text = fmt(value) if fmt is not None else value
-            cells.append(f"<td>{esc(text) if text is not None else '—'}</td>")
+            shown = fmt(value) if fmt is not None else value
+            if column not in text and isinstance(shown, str):
+                shown = shown.replace(" ", "\u00a0")  # "97.4 % (−0.79 pp)" on one line
+            css = ' class="fail"' if column == "passes" and shown == "NO" else klass(column)
+            cells.append(f"<td{css}>{_cell(shown)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
 
 
-def _signed(value, digits: int = 0) -> str:
-    text = _num(value, digits)
-    try:
-        positive = float(value) > 0
-    except (TypeError, ValueError):
-        return text
-    return f"+{text}" if positive else text
-
-
-def _signed_pct(value) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if not np.isfinite(number):
-        return "—"
-    return f"{100 * number:+.2f} pts"
-
-
 def _card(value: str, label: str) -> str:
     return f'<div class="kpi"><b>{esc(value)}</b><span>{esc(label)}</span></div>'
+
+
+def _places(n) -> str:
+    number = int(n) if pd.notna(n) else 0
+    return f"{labels.count(number)} place" + ("" if number == 1 else "s")
 
 
 def _headline(comparison: Comparison) -> list[str]:
     parts = []
     rows = comparison.kpis.set_index("scenario")
     burden = comparison.burden[comparison.burden["window"] == BASE].set_index("scenario")
+    local = comparison.changes is not None
     for name in comparison.names[1:]:
         row = rows.loc[name]
         base = rows.loc[comparison.baseline.name]
+        gained = "people gaining coverage" + (
+            f" ({_places(row['gained_places'])})" if local else ""
+        )
+        lost = "people losing coverage" + (f" ({_places(row['lost_places'])})" if local else "")
         parts += [
             f"<h3>{esc(name)} vs {esc(comparison.baseline.name)}</h3>",
             '<section class="kpis">',
-            _card(_signed(row["delta_covered_weight"]), "people covered (net)"),
-            _card(_num(row["gained_weight"]), "people gaining coverage"),
-            _card(_num(row["lost_weight"]), "people losing coverage"),
-            _card(_signed_pct(row["delta_share_covered"]), "share covered"),
+            _card(change_count(row["delta_covered_weight"]), "people covered (net change)"),
+            _card(labels.count(row["gained_weight"]), gained),
+            _card(labels.count(row["lost_weight"]), lost),
+            _card(change_pp(row["delta_share_covered"]), "share of the population covered"),
             _card(
                 f"{int(base['areas_passing'])} → {int(row['areas_passing'])}",
-                f"areas passing {_pct(comparison.threshold, 0)}",
+                f"areas meeting {labels.percent(comparison.threshold, 0)}",
             ),
-            _card(_signed(burden.loc[name, "delta_co2_t_per_year"]), "t CO2 a year (trips)"),
+            _card(
+                change_count(burden.loc[name, "delta_co2_t_per_year"], "t"),
+                "CO₂ a year (trips to the nearest point)",
+            ),
             "</section>",
         ]
+    if len(comparison.names) > 1:
+        parts.append(
+            "<p class='note'>Changes are scenario minus baseline; pp: percentage points. "
+            "Gaining and losing coverage: with the base eligibility (opening hours not "
+            "checked); the time windows are below.</p>"
+        )
     return parts
 
 
@@ -225,35 +326,72 @@ def _scenario_list(comparison: Comparison) -> list[str]:
         where = scenario.where_text
         edits = "".join(f"<li>{esc(e.description)}</li>" for e in scenario.edits)
         items.append(
-            f"<li><b>{esc(scenario.name)}</b>: {len(scenario.points):,} points, eligible: "
-            f"{esc(where)}" + (f"<ol>{edits}</ol>" if edits else "") + "</li>"
+            f"<li><b>{esc(scenario.name)}</b>: {esc(labels.count(len(scenario.points)))} "
+            f"points, eligible: {esc(where)}" + (f"<ol>{edits}</ol>" if edits else "") + "</li>"
         )
     return ["<h2>Scenarios</h2><ul class='note'>", *items, "</ul>"]
 
 
+def _people(value) -> str:
+    return f"{labels.count(value)} people"
+
+
+def _area_kind(comparison: Comparison) -> str:
+    """``"Département"`` when the areas are département codes, else ``"Area"``."""
+    ids = comparison.by_area[comparison.by].astype(str)
+    if not len(ids):
+        return "Area"
+    try:
+        from ..maps.areas import departements
+
+        codes = departements()["area_id"]
+    except Exception:  # a missing bundled file must not stop the report
+        return "Area"
+    return "Département" if ids.isin(codes).mean() >= 0.5 else "Area"
+
+
+def _area_names(frame: pd.DataFrame, area: str) -> pd.Series:
+    """``"Seine-Maritime (76)"`` per row (the code alone when the name is unknown)."""
+    codes = frame[area].astype(object).map(lambda v: "" if pd.isna(v) else str(v))
+    if "area_name" not in frame.columns:
+        return codes
+    names = frame["area_name"].astype(object).map(lambda v: "" if pd.isna(v) else str(v))
+    return pd.Series(
+        [f"{n} ({c})" if n and n != c else c for n, c in zip(names, codes, strict=True)],
+        index=frame.index,
+    )
+
+
 def _charts(comparison: Comparison) -> list[str]:
+    target = labels.percent(comparison.threshold, 0)
     out = [
         charts.bar_chart(
             comparison.kpis["scenario"].astype(str).tolist(),
             comparison.kpis["share_covered"].to_numpy(float),
             title="Population covered, by scenario",
+            value_format=labels.percent,
             maximum=1.0,
             reference=comparison.threshold,
+            reference_label=f"{target} (area target)",
             color="#1a9850",
+            width=560,
         )
     ]
     windows = comparison.windows
     if len(windows):
         overall = windows[windows["group"] == "all"]
-        labels = (overall["window"].astype(str) + " · " + overall["scenario"].astype(str)).tolist()
+        rank = {w: k for k, w in enumerate(comparison.window_names)}
+        overall = overall.iloc[np.argsort(overall["window"].map(rank), kind="stable")]
         out.append(
             charts.bar_chart(
-                labels,
+                overall["scenario"].astype(str).tolist(),
                 overall["share_covered"].to_numpy(float),
                 title="Population covered, by time window and scenario",
+                value_format=labels.percent,
                 maximum=1.0,
                 color="#2b8cbe",
-                width=640,
+                width=560,
+                groups=overall["window"].map(window_label).tolist(),
             )
         )
     moved = comparison.by_area[comparison.by_area["scenario"] != comparison.baseline.name]
@@ -261,71 +399,83 @@ def _charts(comparison: Comparison) -> list[str]:
         ("lost_weight", "People losing coverage, largest areas", LOST),
         ("gained_weight", "People gaining coverage, largest areas", GAINED),
     ):
-        top = moved[moved[column] > 0].nlargest(10, column)
+        top = pd.concat(
+            [
+                moved[(moved["scenario"] == name) & (moved[column] > 0)].nlargest(10, column)
+                for name in comparison.names[1:]
+            ]
+        )
         if len(top):
-            labels = (top["scenario"].astype(str) + " · " + top[comparison.by].astype(str)).tolist()
             out.append(
                 charts.bar_chart(
-                    labels,
+                    _area_names(top, comparison.by).tolist(),
                     top[column].to_numpy(float),
                     title=title,
-                    value_format="{:,.0f}",
+                    value_format=_people,
                     color=color,
-                    width=640,
+                    width=560,
+                    groups=top["scenario"].astype(str).tolist(),
                 )
             )
     return out
 
 
-_AREA_FORMATS = {
-    "weight": _num,
-    "share_covered": _pct,
-    "delta_share_covered": _signed_pct,
-    "delta_covered_weight": _signed,
-    "gained_weight": _num,
-    "lost_weight": _num,
-    "mean_distance_m": _km,
-    "delta_mean_distance_m": lambda v: _signed(v),
-}
-
-
 def _area_table(comparison: Comparison) -> list[str]:
     area = comparison.by
+    kind = _area_kind(comparison)
     frame = comparison.by_area[comparison.by_area["scenario"] != comparison.baseline.name]
+    heading = "By département" if kind == "Département" else f"By area ({esc(area)})"
     if frame.empty:
-        return ["<h2>By area</h2><p>Only the baseline: nothing to compare.</p>"]
+        return [f"<h2>{heading}</h2><p>Only the baseline: nothing to compare.</p>"]
     frame = frame.sort_values(
         ["lost_weight", "delta_covered_weight", "scenario", area],
         ascending=[False, True, True, True],
         na_position="last",
         kind="stable",
     )
-    frame = frame.assign(passes=frame["passes"].map({True: "yes", False: "NO"}))
+    frame = frame.assign(
+        area=_area_names(frame, area),
+        passes=frame["passes"].map({True: "yes", False: "NO"}),
+        share_change=[
+            f"{labels.percent(s)} ({change_pp(d)})"
+            for s, d in zip(frame["share_covered"], frame["delta_share_covered"], strict=True)
+        ],
+        distance_change=[
+            f"{labels.km(m)} ({change_count(d)} m)" if np.isfinite(d) and d else labels.km(m)
+            for m, d in zip(
+                frame["mean_distance_m"].astype(float),
+                frame["delta_mean_distance_m"].astype(float),
+                strict=True,
+            )
+        ],
+    )
     columns = [
-        c
-        for c in (
-            "scenario",
-            area,
-            "area_name",
-            "weight",
-            "share_covered",
-            "delta_share_covered",
-            "delta_covered_weight",
-            "gained_weight",
-            "lost_weight",
-            "mean_distance_m",
-            "delta_mean_distance_m",
-            "passes",
-        )
-        if c in frame.columns
+        "scenario",
+        "area",
+        "weight",
+        "share_change",
+        "gained_weight",
+        "lost_weight",
+        "distance_change",
+        "passes",
     ]
+    if comparison.changes is None:  # dask: no per-place states
+        columns = [c for c in columns if c not in ("gained_weight", "lost_weight")]
+    headers = {"area": kind, "passes": f"Meets {labels.percent(comparison.threshold, 0)}"}
     return [
-        f"<h2>By area ({esc(area)}), largest loss first</h2>",
-        "<p class='note'>Gained/lost: people whose place changes side of the standard with "
-        "the base eligibility; deltas are scenario minus baseline. All areas in "
+        f"<h2>{heading}, largest loss first</h2>",
+        "<p class='note'>People gaining or losing coverage: people whose place changes side "
+        "of the standard with the base eligibility; changes are scenario minus baseline "
+        "(pp: percentage points). The first 200 rows; all areas, with every column, in "
         "<a href='deltas.csv'>deltas.csv</a>.</p>",
         '<div class="scroll">',
-        _table(frame[columns], _AREA_FORMATS, max_rows=200),
+        _table(
+            frame,
+            columns,
+            {"weight": labels.count, "gained_weight": labels.count, "lost_weight": labels.count},
+            headers=headers,
+            max_rows=200,
+        ),
         "</div>",
     ]
 
@@ -335,32 +485,57 @@ def _windows_table(comparison: Comparison) -> list[str]:
     if windows.empty:
         return []
     overall = windows[windows["group"] == "all"]
-    frame = overall[
-        ["window", "description", "scenario", "share_covered", "delta_share_covered"]
-        + ["delta_covered_weight"]
-    ]
+    described = overall.drop_duplicates("window")
     parts = [
         "<h2>Time windows</h2>",
+        '<div class="wide">',
         _table(
-            frame,
+            overall,
+            ["window", "scenario", "share_covered", "delta_share_covered", "delta_covered_weight"],
             {
-                "share_covered": _pct,
-                "delta_share_covered": _signed_pct,
-                "delta_covered_weight": _signed,
+                "window": window_label,
+                "share_covered": labels.percent,
+                "delta_share_covered": change_pp,
+                "delta_covered_weight": change_count,
             },
         ),
+        "</div>",
+        "<ul class='note'>",
+        *[
+            f"<li>{esc(window_label(w))}: {esc(d)}</li>"
+            for w, d in zip(described["window"], described["description"], strict=True)
+        ],
+        "</ul>",
     ]
     if comparison.changes is not None:
+        kind = _area_kind(comparison)
         for window in comparison.window_names:
             movers = comparison.movers(window)
             losers = movers[movers["lost_weight"] > 0]
             if len(losers):
+                losers = losers.assign(area=_area_names(losers, comparison.by))
+                shown = min(len(losers), 30)
                 parts += [
-                    f"<h3>Who loses access in the window {esc(window)}</h3>",
+                    f"<h3>Who loses access: {esc(window_label(window))}</h3>",
+                    f"<p class='note'>{shown} of {len(losers)} areas, largest loss first.</p>",
                     '<div class="scroll">',
                     _table(
                         losers,
-                        {"gained_weight": _num, "lost_weight": _num, "net_weight": _signed},
+                        [
+                            "scenario",
+                            "area",
+                            "lost_places",
+                            "lost_weight",
+                            "gained_places",
+                            "gained_weight",
+                        ],
+                        {
+                            "gained_weight": labels.count,
+                            "lost_weight": labels.count,
+                            "gained_places": labels.count,
+                            "lost_places": labels.count,
+                        },
+                        headers={"area": kind},
                         max_rows=30,
                     ),
                     "</div>",
@@ -386,41 +561,85 @@ def _networks_table(comparison: Comparison) -> list[str]:
         )
         if c in networks.columns
     ]
-    formats = {c: (_pct if "share" in c else _signed if "delta" in c else _num) for c in columns}
-    formats.pop("scenario"), formats.pop("network")
-    return ["<h2>Networks</h2>", _table(networks[columns], formats)]
+    formats = {
+        c: (labels.percent if "share" in c else change_count if "delta" in c else labels.count)
+        for c in columns
+    }
+    formats["network"] = labels.network_name
+    del formats["scenario"]
+    table = _table(networks, columns, formats)
+    return ["<h2>Networks</h2>", '<div class="wide">', table, "</div>"]
 
 
 def _burden_table(comparison: Comparison) -> list[str]:
-    frame = comparison.burden[
-        [
-            "scenario",
-            "window",
-            "road_km_per_trip",
-            "person_km_per_year",
-            "co2_t_per_year",
-            "delta_person_km_per_year",
-            "delta_co2_t_per_year",
-            "distance_source",
-        ]
-    ]
+    frame = comparison.burden
     source = ", ".join(sorted(set(frame["distance_source"].astype(str))))
+    columns = [
+        "scenario",
+        "window",
+        "road_km_per_trip",
+        "person_km_per_year",
+        "co2_t_per_year",
+        "delta_person_km_per_year",
+        "delta_co2_t_per_year",
+    ]
     return [
         "<h2>Travel burden</h2>",
         "<p class='note'>Yearly trips to the nearest eligible point (6 trips a person, 60 % "
-        f"by car, 190 g CO2/km, round trips; distance: {esc(source)}). Places with no "
+        f"by car, 190 g CO₂/km, round trips; distance: {esc(source)}). Places with no "
         "eligible point at all are left out.</p>",
+        '<div class="wide">',
         _table(
-            frame.drop(columns=["distance_source"]),
+            frame,
+            columns,
             {
-                "road_km_per_trip": lambda v: _num(v, 2),
-                "person_km_per_year": _num,
-                "co2_t_per_year": _num,
-                "delta_person_km_per_year": _signed,
-                "delta_co2_t_per_year": _signed,
+                "window": window_label,
+                "road_km_per_trip": lambda v: labels.km(1000 * float(v), 2),
+                "person_km_per_year": labels.count,
+                "co2_t_per_year": labels.count,
+                "delta_person_km_per_year": change_count,
+                "delta_co2_t_per_year": change_count,
             },
         ),
+        "</div>",
     ]
+
+
+def _inputs(comparison: Comparison, inputs: list[dict]) -> list[str]:
+    """Files read (by file name; full paths in run.json) and each scenario's points."""
+    files, tables = [], []
+    for record in inputs:
+        role = str(record.get("role") or "input")
+        if record.get("path"):
+            digest = (
+                f" · SHA-256 {esc(str(record['sha256'])[:16])}…" if record.get("sha256") else ""
+            )
+            rows = record.get("rows_read", record.get("rows"))
+            count = f" · {esc(labels.count(rows))} rows" if rows is not None else ""
+            files.append(
+                f"<li>{esc(role.capitalize())}: {esc(_input_name(record))}{count}{digest}</li>"
+            )
+        elif record.get("scenario") is not None:
+            rows = record.get("rows")
+            count = f"{labels.count(rows)} points" if rows is not None else "points"
+            tables.append(f"<li>{esc(record['scenario'])}: {esc(count)}</li>")
+        else:
+            files.append(f"<li>{esc(role.capitalize())}: a table given in Python</li>")
+    parts = ["<h2>Inputs</h2>"]
+    if files:
+        parts += ["<p class='note'>Files read:</p><ul class='note inputs'>", *files, "</ul>"]
+    if tables:
+        parts += [
+            "<p class='note'>Points of each scenario (tables built from the files above or "
+            "given in Python; the edits are listed under Scenarios):</p>",
+            "<ul class='note inputs'>",
+            *tables,
+            "</ul>",
+        ]
+    parts.append(
+        "<p class='note'>Full paths, parameters and timings: <a href='run.json'>run.json</a>.</p>"
+    )
+    return parts
 
 
 def render_comparison(
@@ -438,7 +657,7 @@ def render_comparison(
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<title>{esc(title)}</title><style>{_CSS}{_EXTRA_CSS}</style></head><body><main>",
         f"<h1>{esc(title)}</h1>",
         f'<div class="meta">Standard: {esc(standard)} · baseline: '
         f"{esc(comparison.baseline.name)} · engine: {esc(comparison.engine)} · generated "
@@ -453,25 +672,22 @@ def render_comparison(
     if has_map:
         parts += [
             "<h2>Map</h2>",
-            '<p class="note"><a href="map.html" target="_blank">Open the map full screen</a>. '
-            "Places that gain coverage (green), lose it (red) or both in different windows "
-            "(orange), per scenario; points closed (grey), added (purple) or with new hours "
-            "(blue).</p>",
+            '<p class="note screen-only"><a href="map.html" target="_blank">Open the map full '
+            "screen</a>. Per scenario, places that gain coverage (green), lose it (red) or "
+            "both in different time windows (orange), circle area ∝ people; the points "
+            "closed (grey rings), added (purple rings) or with new hours (blue rings) "
+            "underneath. Hover or click a circle for its name and what changed.</p>",
+            '<p class="note print-only">The interactive map is in map.html next to this page.</p>',
             '<iframe class="map" src="map.html" title="Comparison map" loading="lazy"></iframe>',
         ]
     parts += _area_table(comparison)
     parts += _windows_table(comparison)
     parts += _networks_table(comparison)
     parts += _burden_table(comparison)
-    parts += ["<h2>Inputs</h2><ul class='note'>"]
-    for record in inputs or comparison.inputs:
-        where = record.get("path") or "in-memory table"
-        label = f" ({record['scenario']})" if record.get("scenario") else ""
-        digest = f" · SHA-256 {esc(str(record['sha256'])[:16])}…" if record.get("sha256") else ""
-        parts.append(f"<li>{esc(record.get('role'))}{esc(label)}: {esc(where)}{digest}</li>")
+    parts += _inputs(comparison, inputs or comparison.inputs)
     files = [f for f in COMPARISON_FILES if has_map or f not in ("map.html", "changes.csv")]
     parts += [
-        "</ul><h2>Files</h2><ul>",
+        "<h2>Files</h2><ul>",
         *[f'<li><a href="{name}">{name}</a></li>' for name in files if name != "index.html"],
         "</ul></main></body></html>",
     ]
