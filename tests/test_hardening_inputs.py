@@ -1,6 +1,9 @@
 """Hostile and degenerate inputs, one class per defect: empty carrier exports and OSM files,
 OSM coordinates that are not numbers in range, ``--within ""``, gzip bombs, a cost table
-giving one pair several costs, and ``;``-separated demand on the dask engine.
+giving one pair several costs, ``;``-separated demand on the dask engine, rejected rows on
+the dask engine, ``;``-separated cost files and unknown ids in them, bad nodes in road
+files, carrier tables read with the one delimiter rule, and empty exports under
+``format="auto"``.
 
 Policy checked throughout: bad input is a one-line error (CLI exit 2) or a rejected row
 naming the row and the reason (CLI exit 1); no row is silently dropped."""
@@ -461,3 +464,492 @@ class TestDaskDelimiters:
         path.write_bytes(gzip.compress(b"demand_id;lat;lon\n" + b"0" * 50_000_000, 6))
         with pytest.raises(InputError, match="decompresses to more than"):
             read_demand(str(path))
+
+
+# --------------------------------------------------------------------------- 8. dask rows
+
+DEMAND_PARQUET = Path(__file__).resolve().parents[1] / "data" / "communes_demand.parquet"
+POINTS_PARQUET = Path(__file__).resolve().parents[1] / "data" / "laposte_points.parquet"
+DASK_KPIS = ["n_places", "weight", "covered_weight", "share_covered", "fragile_weight"]
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A small in-process cluster (threads), as the other dask tests use."""
+    pytest.importorskip("dask_geopandas")
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def lyon_points():
+    import geopandas as gpd
+
+    points = gpd.read_parquet(POINTS_PARQUET)
+    return points.cx[4.0:5.6, 45.0:46.4].reset_index(drop=True)
+
+
+def demand_text(delimiter: str, n: int = 400) -> tuple[str, dict[int, str]]:
+    """Demand of ``n`` communes around Lyon under alias headers (``insee``, ``latitude``,
+    ``lng``, ``population``, ``dep``), with bad rows among them: ``{line: reason}``."""
+    import geopandas as gpd
+
+    communes = gpd.read_parquet(DEMAND_PARQUET).cx[4.0:5.6, 45.0:46.4].iloc[:n]
+    decimal = "," if delimiter == ";" else "."
+
+    def number(value: float) -> str:
+        return f"{value:.6f}".replace(".", decimal)
+
+    rows = [
+        [i, number(y), number(x), f"{w:g}", a]
+        for i, y, x, w, a in zip(
+            communes["demand_id"],
+            communes.geometry.y,
+            communes.geometry.x,
+            communes["weight"],
+            communes["area_id"],
+            strict=True,
+        )
+    ]
+    bad = {
+        3: (["69999", "", number(4.8), "10", "69"], "missing coordinates"),
+        40: (["69998", number(45.7), "abc", "10", "69"], "non-numeric longitude 'abc'"),
+        90: (["69997", "1e999", number(4.8), "10", "69"], "latitude '1e999' outside"),
+        150: (["69996", number(4.8), number(45.7), "10", "69"], "latitude/longitude look swap"),
+        220: (["69995", number(45.7), number(4.8), "-3", "69"], "negative weight -3"),
+        300: (["69994", number(45.7), number(4.8)], "row has 3 fields, header has 5"),
+        360: ([""], "blank line"),
+        len(rows) + 1: (["69993", number(45.7), "x", "1", "69"], "non-numeric longitude 'x'"),
+    }
+    for line in sorted(bad):
+        rows.insert(line - 2, bad[line][0])
+    rows.insert(1, rows[0])  # a repeated id on the next line: "duplicate demand_id"
+    shifted = {k + 1: v[1] for k, v in bad.items()}
+    shifted[3] = f"duplicate demand_id {rows[0][0]!r} (first on line 2)"
+    header = delimiter.join(["insee", "latitude", "lng", "population", "dep"])
+    text = header + "\n" + "".join(delimiter.join(map(str, r)) + "\n" for r in rows)
+    return text, shifted
+
+
+class TestDaskRejectedRows:
+    """The dask engine reads delimited demand with the local loader's code: the same rows
+    rejected (line and reason), the same KPIs on the rows accepted."""
+
+    @pytest.mark.parametrize(("delimiter", "npartitions"), [(";", 3), (",", 4), ("\t", 1)])
+    def test_same_rejected_rows_and_kpis_as_local(
+        self, tmp_path, dask_client, lyon_points, delimiter, npartitions
+    ):
+        from relaynet import distributed as rd
+        from relaynet.coverage import assess as local_assess
+
+        text, reasons = demand_text(delimiter)
+        path = tmp_path / "demand.csv"
+        path.write_text(text, encoding="utf-8")
+        accepted, rejected = rn.load_demand(path)
+        assert dict(zip(rejected["row"], rejected["reason"], strict=True)).keys() == reasons.keys()
+        for line, reason in reasons.items():
+            assert rejected.set_index("row").loc[line, "reason"].startswith(reason)
+        result = rd.assess(
+            str(path),
+            lyon_points,
+            "5km",
+            windows=None,
+            scheduler=dask_client,
+            npartitions=npartitions,
+        )
+        assert result.n_partitions == npartitions
+        assert result.n_rejected == len(rejected) == len(reasons)
+        assert (result.rejected["file"] == str(path)).all()
+        pd.testing.assert_frame_equal(result.rejected.drop(columns="file"), rejected)
+        local = local_assess(accepted, lyon_points, "5km", windows=None)
+        assert result.n_places == len(accepted) == len(text.splitlines()) - 1 - len(rejected)
+        for table, expected in ((result.kpis, local.kpis), (result.by_area, local.by_area)):
+            pd.testing.assert_frame_equal(
+                table[DASK_KPIS], expected[DASK_KPIS], rtol=1e-12, check_index_type=False
+            )
+            np.testing.assert_array_equal(
+                table["p90_distance_m"], np.ceil(expected["p90_distance_m"])
+            )
+
+    def test_nearest_returns_or_warns_rejected_rows(self, tmp_path, dask_client, lyon_points):
+        from relaynet import distributed as rd
+        from relaynet.nearest import Locator
+
+        text, _ = demand_text(",", n=500)
+        path = tmp_path / "places.csv"
+        path.write_text(text)
+        accepted, rejected = rn.load_demand(path)
+        table, got = rd.nearest(
+            str(path), lyon_points, scheduler=dask_client, npartitions=3, return_rejected=True
+        )
+        pd.testing.assert_frame_equal(got.drop(columns="file"), rejected)
+        expected = Locator(lyon_points).nearest(accepted)
+        np.testing.assert_array_equal(table["demand_id"], expected["demand_id"].astype(str))
+        np.testing.assert_allclose(table["distance_m"], expected["distance_m"])
+        with pytest.warns(UserWarning, match=rf"{len(rejected)} demand rows rejected \(line 3: "):
+            rd.nearest(str(path), lyon_points, scheduler=dask_client)
+
+    def test_lazy_frame_names_the_lines_it_cannot_hold(self, tmp_path):
+        pytest.importorskip("dask_geopandas")
+        from relaynet.distributed import read_demand
+
+        path = tmp_path / "demand.csv"
+        path.write_text("id,lat,lon\na,45.5,4.5\nb,,4.5\nc,45.6,4.6\n")
+        frame = read_demand(str(path))
+        assert list(frame.columns)[0] == "demand_id"  # 'id' is a spelling of demand_id
+        with pytest.raises(InputError, match=r"1 bad rows in a partition — line 3: missing coord"):
+            frame.compute(scheduler="synchronous")
+        path.write_text("id,lat,lon\na,45.5,4.5\nc,45.6,4.6\n")
+        assert read_demand(str(path)).compute(scheduler="synchronous")["demand_id"].tolist() == [
+            "a",
+            "c",
+        ]
+
+    def test_every_row_rejected_is_an_error(self, tmp_path, dask_client, lyon_points):
+        from relaynet import distributed as rd
+
+        path = tmp_path / "demand.csv"
+        path.write_text("code_insee;lat;lon\n69001;;4,8\n69002;abc;4,8\n")
+        with pytest.raises(InputError, match=r"no usable demand rows \(2 demand rows rejected"):
+            rd.assess(str(path), lyon_points, "5km", windows=None, scheduler=dask_client)
+
+    def test_header_checked_on_the_client(self, tmp_path):
+        pytest.importorskip("dask_geopandas")
+        from relaynet.distributed import read_demand
+
+        path = tmp_path / "demand.csv"
+        path.write_text("nom;lat;lon\nA;45;4\n")
+        with pytest.raises(InputError, match="missing required column 'demand_id' .or a known"):
+            read_demand(str(path))
+        path.write_text("id;x;y\nA;45;4\n")
+        with pytest.raises(InputError, match="no latitude/longitude columns"):
+            read_demand(str(path))
+
+    @pytest.mark.parametrize("newline", ["\n", "\r\n"])
+    def test_blocks_read_as_the_whole_file(self, tmp_path, newline):
+        """Every block split gives the loader's cells, line numbers and reasons: quoted
+        delimiters, blank and ``;;;`` lines, ragged rows, no final line end."""
+        pytest.importorskip("dask_geopandas")
+        import dask
+
+        from relaynet.distributed._source import demand_parts
+
+        rng = np.random.default_rng(8)
+        lines = ["", "demand_id;lat;lon;weight"]
+        for i in range(300):
+            kind = rng.integers(0, 12)
+            cells = [f"d{i}", f"45,{rng.integers(10**5)}", f"4,{rng.integers(10**5)}", "2"]
+            if kind == 0:
+                cells = []
+            elif kind == 1:
+                cells = ["", "", "", ""]
+            elif kind == 2:
+                cells = cells[:3]
+            elif kind == 3:
+                cells[0] = f'"quoted; d{i}"'
+            elif kind == 4:
+                cells[1] = "nord"
+            lines.append(";".join(cells))
+        path = tmp_path / "demand.csv"
+        path.write_bytes(newline.join(lines).encode())  # no line end after the last row
+        accepted, rejected = rn.load_demand(path)
+        assert 0 < len(rejected) < 200
+        for n in (1, 2, 5, 16, 60):
+            parts = demand_parts(str(path), npartitions=n)
+            got = dask.compute(*parts.tasks(), scheduler="synchronous")
+            assert len(got) == n
+            a = pd.concat([g.accepted for g in got], ignore_index=True)
+            r = pd.concat([g.rejected for g in got], ignore_index=True)
+            pd.testing.assert_frame_equal(r.drop(columns="file"), rejected)
+            pd.testing.assert_frame_equal(
+                a.drop(columns="geometry"), accepted.drop(columns="geometry")
+            )
+            np.testing.assert_array_equal(a.geometry.x, accepted.geometry.x)
+
+    def test_gzip_and_several_files(self, tmp_path, dask_client, lyon_points):
+        from relaynet import distributed as rd
+
+        first = "demand_id;lat;lon\na;45,5;4,5\nb;;4,5\n"
+        (tmp_path / "d1.csv").write_text(first)
+        (tmp_path / "d2.csv.gz").write_bytes(gzip.compress(b"demand_id;lat;lon\nc;45.6;x\n"))
+        result = rd.assess(
+            str(tmp_path / "d*.csv*"), lyon_points, "5km", windows=None, scheduler=dask_client
+        )
+        assert result.n_places == 1
+        assert result.rejected[["file", "row", "reason"]].values.tolist() == [
+            [str(tmp_path / "d1.csv"), 3, "missing coordinates"],
+            [str(tmp_path / "d2.csv.gz"), 2, "non-numeric longitude 'x'"],
+        ]
+
+
+# --------------------------------------------------------------------------- 9. cost files
+
+
+class TestCostFiles:
+    TABLE = TestCostTableDuplicates.TABLE
+
+    def test_semicolon_decimal_comma_cp1252(self, tmp_path):
+        comma = tmp_path / "costs.csv"
+        self.TABLE.to_csv(comma, index=False)
+        semicolon = tmp_path / "costs_fr.csv"
+        text = "Demand ID;Point_ID;Cost\n" + "".join(
+            f"{d};{p};{c:g}\n".replace(".", ",") for d, p, c in self.TABLE.itertuples(index=False)
+        )
+        semicolon.write_bytes(text.replace("d2", "d2é").encode("cp1252"))
+        gz = tmp_path / "costs.tsv.gz"
+        gz.write_bytes(gzip.compress(self.TABLE.to_csv(sep="\t", index=False).encode()))
+        expected = read_costs(comma, "s").table
+        pd.testing.assert_frame_equal(read_costs(gz, "s").table, expected)
+        got = read_costs(semicolon, "s").table
+        assert got["demand_id"].tolist() == ["d0", "d1", "d1", "d2é"]
+        pd.testing.assert_frame_equal(
+            got.drop(columns="demand_id"), expected.drop(columns="demand_id")
+        )
+        (tmp_path / "half.csv").write_text("demand_id;point_id;cost\nd0;p0;12,5\n")
+        assert read_costs(tmp_path / "half.csv", "s").table["cost"].tolist() == [12.5]
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ("d0;p0;1\nd1;p0;abc\n", r"cost missing, negative or not a number on lines \[3\]"),
+            ("d0;p0;1\nd1;p0\n", r"lines \[3\] do not have the header's 3 fields"),
+            ("d0;p0;1\n ;p0;3\n", r"demand_id missing on lines \[3\]"),
+            ("d0;p0;1\nd0;p0;2\n", r"\('d0', 'p0'\) on lines \[2, 3\], costs 1, 2"),
+        ],
+    )
+    def test_errors_name_the_file_and_lines(self, tmp_path, body, message):
+        path = tmp_path / "costs.csv"
+        path.write_text("demand_id;point_id;cost\n" + body)
+        with pytest.raises(InputError, match=message) as exc:
+            read_costs(path, "s")
+        assert_one_line(exc, path)
+        path.write_text("demand_id;point_id\nd0;p0\n")
+        with pytest.raises(InputError, match=r"lacks columns \['cost'\]"):
+            read_costs(path, "s")
+
+    def test_unknown_places_are_warned_unknown_points_counted(self):
+        import geopandas as gpd
+
+        from relaynet.coverage import assess
+
+        demand = gpd.GeoDataFrame(
+            {"demand_id": ["d0", "d1", "d2"], "weight": 1.0, "area_id": "a"},
+            geometry=gpd.points_from_xy([3.0] * 3, [45.0, 45.01, 45.02]),
+            crs="EPSG:4326",
+        )
+        points = gpd.GeoDataFrame(
+            {"point_id": ["p0", "p1"]}, geometry=gpd.points_from_xy([3.0, 3.0], [45.0, 45.03])
+        ).set_crs("EPSG:4326")
+        extra = pd.DataFrame(
+            {
+                "demand_id": ["01", "x9", "x9", "d0"],
+                "point_id": ["p0", "p0", "p1", "cand:d0"],
+                "cost": [5.0, 6.0, 7.0, 8.0],
+            }
+        )
+        costs = CostTable(pd.concat([self.TABLE, extra], ignore_index=True), "s")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = assess(demand, points, "15min", windows=None, costs=costs)
+        messages = [str(w.message) for w in caught]
+        assert messages == [
+            "costs: 3 rows name a demand_id that is not in the demand (2 ids: '01', 'x9') "
+            "(rows [4, 5, 6]); they are ignored"
+        ], messages  # once per assessment, however often the table is asked
+        assert costs.unknown_demand_rows == 3 and costs.unknown_point_rows == 1
+        assert result.travel_costs == (
+            "cost table (8 pairs, seconds, 3 rows naming unknown places ignored, "
+            "1 rows naming other points ignored)"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assess(demand, points, "15min", windows=None, costs=CostTable(self.TABLE, "s"))
+
+    def test_cli_reads_a_semicolon_file(self, tmp_path):
+        points = tmp_path / "points.csv"
+        points.write_text("id;lat;lon\np0;45;3\np1;45.03;3\n")
+        demand = tmp_path / "demand.csv"
+        demand.write_text("demand_id;weight;lat;lon\nd0;1;45;3\nd1;1;45.01;3\nd2;1;45.02;3\n")
+        costs = tmp_path / "costs.csv"
+        costs.write_text("demand_id;point_id;cost\nd0;p0;100,5\nd1;p1;700\nd2;p1;1300\n")
+        out = tmp_path / "out"
+        result = invoke(
+            "coverage", "--points", points, "--demand", demand, "--standard", "15min",
+            "--costs", costs, "--costs-unit", "s", "--no-windows", "--quiet", "--out", out,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "kpis.json").read_text())["overall"]["covered_weight"] == 2
+
+
+# --------------------------------------------------------------------------- 10. road files
+
+
+def road_file(bad: str | None) -> str:
+    """A 3 × 3 grid of two-way streets around (45.0, 4.0), and a dead end to node 99 at
+    latitude ``bad`` (none: no dead end)."""
+    nodes = [
+        f'<node id="{10 * r + c}" lat="{45 + r / 1000}" lon="{4 + c / 1000}"/>'
+        for r in range(3)
+        for c in range(3)
+    ]
+    street = '<tag k="highway" v="residential"/>'
+    ways = [
+        f'<way id="{100 + r}">'
+        + "".join(f'<nd ref="{10 * r + c}"/>' for c in range(3))
+        + f"{street}</way>"
+        for r in range(3)
+    ] + [
+        f'<way id="{200 + c}">'
+        + "".join(f'<nd ref="{10 * r + c}"/>' for r in range(3))
+        + f"{street}</way>"
+        for c in range(3)
+    ]
+    if bad is not None:
+        nodes.append(f'<node id="99" lat="{bad}" lon="4.003"/>')
+        ways.append(f'<way id="300"><nd ref="22"/><nd ref="99"/>{street}</way>')
+    return osm_text(*nodes, ways="".join(ways))
+
+
+class TestRoadCoordinates:
+    """Road files go through the relay-point reader's check (relaynet.io.osm.checked_osm_file):
+    a node libosmium would misread (1e99 → latitude 0) or stop at (nan) leaves its way out,
+    with a warning naming it, never a road to the equator."""
+
+    @pytest.mark.parametrize("builder", ["from_osm_file", "from_pbf"])
+    @pytest.mark.parametrize(
+        ("lat", "shown"),
+        [
+            ("1e99", "'1e99'"),
+            ("1e999", "'1e999'"),
+            ("-1e999", "'-1e999'"),
+            ("nan", "'nan'"),
+            ("inf", "'inf'"),
+            ("abc", "'abc'"),
+            ("91", "'91'"),
+        ],
+    )
+    def test_bad_node_leaves_its_way_out(self, tmp_path, builder, lat, shown):
+        from relaynet.network import RoadNetwork
+        from relaynet.network._build import BadCoordinatesWarning
+
+        clean = tmp_path / "clean.osm"
+        clean.write_text(road_file(None))
+        path = tmp_path / "roads.osm.gz"
+        path.write_bytes(gzip.compress(road_file(lat).encode()))
+        expected = getattr(RoadNetwork, builder)(clean)
+        with pytest.warns(BadCoordinatesWarning) as caught:
+            net = getattr(RoadNetwork, builder)(path)
+        assert [str(w.message) for w in caught] == [
+            f"{path}: left out 1 drive way(s) using nodes whose coordinates are not numbers in "
+            f"range (n99: lat={shown}, lon='4.003')"
+        ]
+        assert net.lat.min() >= 45.0 and net.n_nodes == expected.n_nodes
+        np.testing.assert_array_equal(np.sort(net.lat), np.sort(expected.lat))
+
+    def test_plain_values_are_read(self, tmp_path):
+        from relaynet.network import RoadNetwork
+
+        path = tmp_path / "roads.osm"
+        path.write_text(road_file("+45.0035").replace('lon="4.003"', 'lon=" 4.003 "'))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for builder in (RoadNetwork.from_osm_file, RoadNetwork.from_pbf):
+                net = builder(path)
+                assert 45.0035 in np.round(net.lat, 7)
+
+    def test_pbf_out_of_range(self, tmp_path):
+        import osmium
+
+        from relaynet.network import RoadNetwork
+        from relaynet.network._build import BadCoordinatesWarning
+
+        xml = tmp_path / "roads.osm"
+        xml.write_text(road_file("91"))
+        pbf = tmp_path / "roads.osm.pbf"
+        with osmium.SimpleWriter(str(pbf)) as writer:
+            for obj in osmium.FileProcessor(str(xml)):
+                writer.add(obj)
+        with pytest.warns(BadCoordinatesWarning, match=r"\(n99: lat='91', lon='4.003'\)"):
+            net = RoadNetwork.from_pbf(pbf)
+        assert net.lat.max() < 46
+
+    def test_only_a_ring_is_a_network_error(self, tmp_path):
+        from relaynet.errors import NetworkError
+        from relaynet.network import RoadNetwork
+
+        ring = "".join(f'<nd ref="{i}"/>' for i in (1, 2, 3, 1))
+        path = tmp_path / "ring.osm"
+        path.write_text(
+            osm_text(
+                *(
+                    f'<node id="{i}" lat="{45 + i / 1000}" lon="{4 + (i % 2) / 1000}"/>'
+                    for i in (1, 2, 3)
+                ),
+                ways=f'<way id="5">{ring}<tag k="highway" v="residential"/></way>',
+            )
+        )
+        for builder in (RoadNetwork.from_osm_file, RoadNetwork.from_pbf):
+            with pytest.raises(NetworkError, match="road graph has no edges"):
+                builder(path)
+
+
+# --------------------------------------------------------------------------- 11. carrier tables
+
+
+class TestCarrierTables:
+    def test_header_without_delimiter_is_refused_as_everywhere(self, tmp_path):
+        path = tmp_path / "export.csv"
+        path.write_text("Num\n066100\n")
+        with pytest.raises(InputError, match="has no ';', ',', tab or '|' delimiter") as exc:
+            rn.load_points(path, format="mondial_relay")
+        assert_one_line(exc, path)
+        with pytest.raises(InputError, match="has no ';', ',', tab or '|' delimiter"):
+            rn.load_points(path)
+
+    def test_delimiter_only_row_at_the_end_is_a_rejected_row(self, tmp_path):
+        source = FIXTURES / "formats" / "mondial_relay_export.csv"
+        data = source.read_bytes().rstrip(b"\r\n") + b"\n;;;;\n\n"
+        path = tmp_path / "export.csv"
+        path.write_bytes(data)
+        points, rejected = rn.load_points(source)
+        more, more_rejected = rn.load_points(path, format="mondial_relay")
+        assert len(more) == len(points) and len(more_rejected) == len(rejected) + 1
+        last = len(data.rstrip(b"\n").splitlines())
+        assert more_rejected["row"].iloc[-1] == last
+
+    def test_one_decoder(self):
+        from relaynet.formats import _base
+
+        assert not hasattr(io_read, "_decode")
+        assert _base.decode(b"\xef\xbb\xbfR\xc3\xa9", "x") == _base.decode(b"R\xe9", "x") == "Ré"
+        with pytest.raises(InputError, match="x: looks like a binary file, expected text"):
+            _base.decode(b"a\x00b", "x")
+
+
+# --------------------------------------------------------------------------- 12. empty exports
+
+
+class TestEmptyExportsDetected:
+    @pytest.mark.parametrize(("format", "name", "text"), EMPTY_CARRIER_FILES)
+    def test_auto_gives_the_readers_message(self, tmp_path, format, name, text):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError, match=f"has no {format} points") as exc:
+            rn.load_points(path)
+        assert_one_line(exc, path)
+        result = validate(path)
+        assert result.exit_code == 2, result.output
+        assert f"has no {format} points" in error_line(result)
+
+    def test_other_xml_is_still_unknown(self, tmp_path):
+        path = tmp_path / "other.xml"
+        path.write_text("<Stores><Store/></Stores>")
+        with pytest.raises(InputError, match="unknown file type '.xml'"):
+            rn.load_points(path)

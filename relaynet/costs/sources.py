@@ -147,6 +147,9 @@ class CostTable(TravelCosts):
     unit
         ``"m"`` (metres: the table answers the standard's distance, straight or road) or
         ``"s"`` (seconds: it answers the standard's time).
+    row_numbers
+        The source line of each row of a table read from a file (:func:`read_costs` passes
+        them): messages then name lines instead of 0-based positions.
 
     Attributes
     ----------
@@ -154,13 +157,23 @@ class CostTable(TravelCosts):
         Rows dropped because they repeat an earlier row exactly (same ``demand_id``,
         ``point_id`` and cost; for a sparse matrix, a stored entry repeated at the same
         cost).
+    unknown_demand_rows, unknown_point_rows : int
+        Rows naming a ``demand_id`` not in the demand, and rows naming a ``point_id`` not
+        among the points, the last time the table was matched to demand and points; such
+        rows are ignored.
 
     Raises
     ------
     InputError
-        One line naming the first bad rows (0-based positions in the table, or entries of
-        the matrix), when a cost is missing, negative or not a number, or when one
-        ``(demand_id, point_id)`` pair is given several *different* costs.
+        One line naming the first bad rows (0-based positions in the table, lines of a
+        file, or entries of the matrix), when a cost is missing, negative or not a number,
+        or when one ``(demand_id, point_id)`` pair is given several *different* costs.
+
+    Warns
+    -----
+    UserWarning
+        Exact repeats (see Notes); rows naming places that are not in the demand (how
+        many, and the first ids), once per demand and points the table is matched to.
 
     Notes
     -----
@@ -171,16 +184,33 @@ class CostTable(TravelCosts):
     (e.g. the same batch of router output appended twice) carry no contradiction: they are
     collapsed to one row, counted in :attr:`repeated_rows`, reported by a ``UserWarning``
     and in :meth:`describe`.
+
+    Rows naming ids the run does not have are ignored, and reported the same way, a
+    ``UserWarning`` and :meth:`describe` (never at info level only: a table whose ids are
+    written differently from the demand's, ``"1001"`` for ``"01001"``, would otherwise
+    quietly leave places uncovered). Rows naming an unknown *place* get the warning (how
+    many, the first ids); rows naming an unknown *point* are counted in
+    :attr:`unknown_point_rows` and :meth:`describe` only, since one table legitimately
+    covers more sites than one run uses: ``relaynet coverage --costs … --optimize``
+    assesses the existing points with the table that also prices every candidate site
+    (``cand:<demand_id>``), and ``within=`` leaves points out. A table naming no known pair
+    at all is an :class:`~relaynet.errors.InputError`.
     """
 
     time_source = "cost_table"
     road_source = "cost_table"
 
-    def __init__(self, costs, unit: str) -> None:
+    def __init__(self, costs, unit: str, *, row_numbers=None) -> None:
         if unit not in ("m", "s"):
             raise ParameterError(f"costs unit must be 'm' (metres) or 's' (seconds), got {unit!r}")
         self.unit = unit
         self.estimate = DriveEstimate()  # not used for coverage: the table is the measure
+        self.unknown_demand_rows = 0
+        self.unknown_point_rows = 0
+        self._matched: tuple | None = None  # (demand ids, locator, arrays): last match
+        self._rows = None if row_numbers is None else np.asarray(row_numbers, np.int64)
+        if self._rows is not None and (sparse.issparse(costs) or len(self._rows) != len(costs)):
+            raise ParameterError("row_numbers: expected one number per row of a costs table")
         if sparse.issparse(costs):
             coo = sparse.coo_array(costs)
             self._sparse = coo
@@ -194,7 +224,7 @@ class CostTable(TravelCosts):
                     f"point_id, cost), has {list(costs.columns)[:10]}"
                 )
             self._sparse = None
-            values = pd.to_numeric(costs["cost"], errors="coerce").to_numpy(float)
+            values = _numbers(costs["cost"])
             self.table = pd.DataFrame(
                 {
                     "demand_id": costs["demand_id"].astype(str).to_numpy(object),
@@ -210,10 +240,17 @@ class CostTable(TravelCosts):
         bad = ~(np.isfinite(values) & (values >= 0))
         if bad.any():
             raise InputError(
-                f"costs: cost missing, negative or not a number on rows "
-                f"{np.flatnonzero(bad)[:5].tolist()} (expected {self._unit_name} ≥ 0)"
+                f"costs: cost missing, negative or not a number on "
+                f"{self._where(np.flatnonzero(bad)[:5])} (expected {self._unit_name} ≥ 0)"
             )
         self.repeated_rows = self._drop_repeats()
+
+    def _where(self, positions: np.ndarray) -> str:
+        """``"rows [0, 4]"`` (positions in the table) or ``"lines [2, 6]"`` (in its file)."""
+        positions = np.asarray(positions, np.int64)
+        if self._rows is None:
+            return f"rows {positions.tolist()}"
+        return f"lines {self._rows[positions].tolist()}"
 
     def _pair_codes(self) -> np.ndarray:
         """One integer per row, equal for rows of the same (place, point) pair."""
@@ -241,7 +278,7 @@ class CostTable(TravelCosts):
                 f"costs: {'; '.join(shown)}{more} (expected one cost per pair)"
             )
         repeat = frame.duplicated(keep="first").to_numpy()
-        first = np.flatnonzero(repeat)[:5].tolist()
+        first = self._where(np.flatnonzero(repeat)[:5])
         if self._sparse is not None:
             coo = self._sparse
             self._sparse = sparse.coo_array(
@@ -249,10 +286,12 @@ class CostTable(TravelCosts):
             )
         else:
             self.table = self.table.loc[~repeat].reset_index(drop=True)
+            if self._rows is not None:
+                self._rows = self._rows[~repeat]
         count = int(repeat.sum())
         warnings.warn(
             f"costs: {count} rows repeat an earlier row exactly (same pair and cost), "
-            f"counted once: rows {first}{' …' if count > 5 else ''}",
+            f"counted once: {first}{' …' if count > 5 else ''}",
             UserWarning,
             stacklevel=3,
         )
@@ -268,7 +307,7 @@ class CostTable(TravelCosts):
             )
         else:
             pair = (self.table["demand_id"].iat[rows[0]], self.table["point_id"].iat[rows[0]])
-            where = f"{pair!r} on rows {rows[:4].tolist()}"
+            where = f"{pair!r} on {self._where(rows[:4])}"
         return f"{where}, costs {costs}"
 
     @property
@@ -299,6 +338,9 @@ class CostTable(TravelCosts):
                 )
             coo = self._sparse
             return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(float)
+        matched = self._matched
+        if matched is not None and matched[0] is places.demand_ids and matched[1] is places.locator:
+            return matched[2]
         place = pd.Index(places.demand_ids).get_indexer(self.table["demand_id"])
         row = pd.Index(places.point_ids).get_indexer(self.table["point_id"])
         unknown = (place < 0) | (row < 0)
@@ -307,11 +349,25 @@ class CostTable(TravelCosts):
                 "costs: no row of the table names a known demand_id and point_id "
                 f"(e.g. {self.table['demand_id'].iloc[0]!r} → {self.table['point_id'].iloc[0]!r})"
             )
-        if unknown.any():
-            log.info("costs: %d rows name unknown places or points, ignored", int(unknown.sum()))
+        self.unknown_demand_rows = int((place < 0).sum())
+        self.unknown_point_rows = int((row < 0).sum())
+        if self.unknown_demand_rows:
+            ids = pd.unique(self.table["demand_id"].to_numpy(object)[place < 0])
+            shown = ", ".join(repr(i) for i in ids[:3]) + (" …" if len(ids) > 3 else "")
+            lines = f" ({self._where(np.flatnonzero(place < 0)[:3])})"
+            warnings.warn(
+                f"costs: {self.unknown_demand_rows} rows name a demand_id that is not in the "
+                f"demand ({len(ids)} ids: {shown}){lines}; they are ignored",
+                UserWarning,
+                stacklevel=5,
+            )
+        if self.unknown_point_rows:
+            log.info("costs: %d rows name points not among these, ignored", self.unknown_point_rows)
         keep = ~unknown
         cost = self.table["cost"].to_numpy(float)
-        return place[keep].astype(np.int64), row[keep].astype(np.int64), cost[keep]
+        arrays = place[keep].astype(np.int64), row[keep].astype(np.int64), cost[keep]
+        self._matched = (places.demand_ids, places.locator, arrays)
+        return arrays
 
     def part_pairs(self, places, part, limit, mask):
         if self.unit == "s" and part == "straight":
@@ -350,10 +406,14 @@ class CostTable(TravelCosts):
 
     def describe(self) -> str:
         size = self._sparse.nnz if self._sparse is not None else len(self.table)
-        repeated = (
-            f", {self.repeated_rows} repeated rows counted once" if self.repeated_rows else ""
-        )
-        return f"cost table ({size} pairs, {self._unit_name}{repeated})"
+        notes = [f"{size} pairs", self._unit_name]
+        if self.repeated_rows:
+            notes.append(f"{self.repeated_rows} repeated rows counted once")
+        if self.unknown_demand_rows:
+            notes.append(f"{self.unknown_demand_rows} rows naming unknown places ignored")
+        if self.unknown_point_rows:
+            notes.append(f"{self.unknown_point_rows} rows naming other points ignored")
+        return f"cost table ({', '.join(notes)})"
 
 
 def travel_costs(
@@ -395,19 +455,74 @@ def straight_reach_m(standard: Standard, estimate: DriveEstimate | None = None) 
     return float(EstimatedCosts(estimate).reach_m(standard))
 
 
+def _numbers(series: pd.Series) -> np.ndarray:
+    """Costs as floats: numbers as they are, text as the loaders read numbers (decimal
+    comma, spaces; :func:`relaynet.io.validate.numeric`), NaN when not a number."""
+    numbers = pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.infer_dtype(
+        series, skipna=True
+    ) in ("floating", "integer", "mixed-integer-float", "decimal", "empty")
+    if numbers and not pd.api.types.is_bool_dtype(series.dtype):
+        return pd.to_numeric(series, errors="coerce").to_numpy(float, na_value=np.nan)
+    from ..io.validate import numeric
+
+    return numeric(series)[0]
+
+
 def read_costs(path, unit: str) -> CostTable:
-    """A :class:`CostTable` from a CSV or Parquet file with ``demand_id, point_id, cost``."""
+    """A :class:`CostTable` from a file with columns ``demand_id, point_id, cost``.
+
+    Delimited text is read as every input file is (:func:`relaynet.io.read.read_delimited`:
+    ``;``, ``,``, tab or ``|`` delimiter, UTF-8 or Windows-1252, ``.gz``), whatever its
+    name ends with; ``.parquet`` files as Parquet. Column names are matched as the
+    loaders match them (``Demand ID`` is ``demand_id``), ids are text without surrounding
+    spaces, costs are numbers with a decimal point or comma (``"812,5"``). Errors name the
+    file and its lines.
+
+    Raises
+    ------
+    InputError
+        One line: the file cannot be read, lacks a column, has a row whose number of
+        fields differs from the header's (or a blank line), a missing id, or a cost that
+        is missing, negative or not a number (see :class:`CostTable` for pairs).
+    """
     from pathlib import Path
 
+    from ..io.columns import COST_ALIASES, map_columns
+    from ..io.read import PARQUET_SUFFIXES, read_delimited, read_raw, suffix_of
+    from ..io.validate import text_values
+
     path = Path(path)
+    raw = read_raw(path) if suffix_of(path) in PARQUET_SUFFIXES else read_delimited(path)
+    frame = raw.frame
+    mapping = map_columns([str(c) for c in frame.columns], COST_ALIASES, None)
+    frame = frame.set_axis([mapping[str(c)] for c in frame.columns], axis=1)
+    missing = [c for c in COST_ALIASES if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{path}: costs table lacks columns {missing} (expected demand_id, point_id, "
+            f"cost), has {[str(c) for c in raw.frame.columns][:10]}"
+        )
+    label = f"{raw.row_label}s"
+    problems = []
+    if raw.cells_per_row is not None:
+        ragged = raw.cells_per_row != len(raw.frame.columns)
+        if ragged.any():
+            problems.append(
+                f"{label} {raw.row_numbers[ragged][:5].tolist()} do not have the header's "
+                f"{len(raw.frame.columns)} fields"
+            )
+    long = [i for i, c in enumerate(raw.long_cells or []) if c is not None]
+    if long:
+        problems.append(f"{label} {raw.row_numbers[long][:5].tolist()} have a cell too long")
+    ids = {c: text_values(frame[c]) for c in ("demand_id", "point_id")}
+    for column, values in ids.items():
+        blank = (values == "").to_numpy(bool)
+        if blank.any():
+            problems.append(f"{column} missing on {label} {raw.row_numbers[blank][:5].tolist()}")
+    if problems:
+        raise InputError(f"{path}: {'; '.join(problems)}")
+    table = pd.DataFrame({**ids, "cost": frame["cost"]})
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype={"demand_id": str, "point_id": str})
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the costs table ({exc})") from None
-    try:
-        return CostTable(frame, unit)
+        return CostTable(table, unit, row_numbers=raw.row_numbers)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None

@@ -1,9 +1,11 @@
 """Nearest points and coverage on dask.distributed (``pip install relaynet[dask]``).
 
-Demand is read lazily in partitions (GeoParquet/Parquet, or CSV with lat/lon) with
-dask-geopandas; the relay points — small — are scattered once to every worker together
-with their eligibility masks (opening hours evaluated once, on the client, by
-:meth:`relaynet.eligibility.Eligibility.mask`); each worker builds one
+Demand is read lazily in partitions: GeoParquet/Parquet with dask-geopandas, delimited
+text (CSV with lat/lon) in blocks by the local loader's own code, so that rows it rejects
+are reported as rejected rows (line and reason; :attr:`DistributedAssessment.rejected`,
+``nearest(..., return_rejected=True)``). The relay points — small — are scattered once to
+every worker together with their eligibility masks (opening hours evaluated once, on the
+client, by :meth:`relaynet.eligibility.Eligibility.mask`); each worker builds one
 :class:`relaynet.nearest.Locator` (cached by a fingerprint of the points) and every
 partition runs the local code on its rows. Coverage KPIs are combined from additive sums
 (exact weights); distance quantiles from a 1 m histogram (see :mod:`._kpis`).

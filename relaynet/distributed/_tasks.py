@@ -15,7 +15,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,6 +30,7 @@ from ..coverage.reach import evaluate_masks
 from ..eligibility import Eligibility
 from ..geo import weights
 from ..nearest import Locator, places_latlon
+from ._source import DemandPart
 
 POINT_COLUMNS = ("point_id", "name", "network", "kind")
 """Point columns shipped to the workers (with the geometry)."""
@@ -126,6 +127,21 @@ def worker_locator(broadcast: Broadcast) -> Locator:
 # -- nearest ----------------------------------------------------------------------------------
 
 
+def _split(piece: gpd.GeoDataFrame | DemandPart) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+    """The accepted rows of a partition and its rejected rows (None: a frame's partition)."""
+    if isinstance(piece, DemandPart):
+        return piece.accepted, piece.rejected
+    return piece, None
+
+
+def nearest_of(
+    piece: gpd.GeoDataFrame | DemandPart, *args
+) -> tuple[pd.DataFrame | int, pd.DataFrame | None]:
+    """:func:`nearest_partition` of a partition's accepted rows, and its rejected rows."""
+    accepted, rejected = _split(piece)
+    return nearest_partition(accepted, *args), rejected
+
+
 def nearest_partition(
     part: gpd.GeoDataFrame,
     broadcast: Broadcast,
@@ -160,11 +176,20 @@ class Partials:
     ``bin = -1`` for places with no eligible point.
     ``networks``: :func:`~relaynet.coverage.networks.network_sums` of the base
     eligibility, indexed by network code.
+    ``rejected``: the input rows the partitions' reader rejected (``None``: none read by
+    it), in partition order.
     """
 
     sums: dict[tuple[str, str], pd.DataFrame]
     hist: dict[tuple[str, str], pd.DataFrame]
     networks: pd.DataFrame
+    rejected: pd.DataFrame | None = None
+
+
+def partials_of(piece: gpd.GeoDataFrame | DemandPart, *args) -> Partials:
+    """:func:`partials_partition` of a partition's accepted rows, carrying its rejected rows."""
+    accepted, rejected = _split(piece)
+    return replace(partials_partition(accepted, *args), rejected=rejected)
 
 
 def partials_partition(
@@ -225,7 +250,7 @@ def partials_partition(
             )
             sums[(window, key)] = pd.DataFrame(values, index=labels, columns=list(SUM_COLUMNS))
             hist[(window, key)] = _histogram(codes, labels, bins, weight)
-        if window == "":
+        if window == "" and n:  # a partition whose every row was rejected has no place
             network_table = network_sums(result.covered_by, weight)
     return Partials(sums, hist, network_table)
 
@@ -256,7 +281,10 @@ def merge_partials(*parts: Partials) -> Partials:
             .sum()
         )
     networks = pd.concat([p.networks for p in parts]).groupby(level=0).sum()
-    return Partials(sums, hist, networks)
+    rejected = [p.rejected for p in parts if p.rejected is not None]
+    return Partials(
+        sums, hist, networks, pd.concat(rejected, ignore_index=True) if rejected else None
+    )
 
 
 __all__ = [
@@ -264,7 +292,9 @@ __all__ = [
     "Partials",
     "make_broadcast",
     "merge_partials",
+    "nearest_of",
     "nearest_partition",
+    "partials_of",
     "partials_partition",
     "worker_locator",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +23,14 @@ from ..coverage.networks import networks_records
 from ..coverage.windows import TIME_WINDOWS, window_kpis_dict
 from ..coverage.windows import window_table as windows_table
 from ..eligibility import Eligibility
-from ..errors import ParameterError
+from ..errors import InputError, ParameterError
 from ..io.schema import DENSITY_CLASSES
 from ..nearest import ACCESS_COLUMNS
 from ..standard import Standard
 from ._cluster import DEFAULT_MEMORY_LIMIT, DEFAULT_WORKERS, require_dask, run_client
 from ._kpis import kpi_from_partials, networks_from_partials
-from ._source import read_demand
-from ._tasks import make_broadcast, merge_partials, nearest_partition, partials_partition
+from ._source import DemandParts, demand_parts
+from ._tasks import make_broadcast, merge_partials, nearest_of, partials_of
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,48 @@ def _tree_reduce(client, futures: list, split_every: int):
     return futures[0]
 
 
-def _partition_tasks(ddf, function, *args):
+def _partition_tasks(parts: DemandParts, function, *args):
     dask, _, _ = require_dask()
     call = dask.delayed(function, pure=False)
-    return [call(part, *args) for part in ddf.to_delayed()]
+    return [call(part, *args) for part in parts.tasks()]
+
+
+def _rejected_table(pieces) -> pd.DataFrame:
+    """Rejected rows of the partitions, in file and line order (``file, row, reason`` and
+    the input cells; no row when the source is not read by the loader)."""
+    pieces = [p for p in pieces if p is not None]
+    if not pieces:
+        return pd.DataFrame(
+            {
+                "file": pd.Series([], dtype="str"),
+                "row": pd.Series([], dtype="int64"),
+                "reason": pd.Series([], dtype="str"),
+            }
+        )
+    table = pd.concat(pieces, ignore_index=True)
+    return table.sort_values(["file", "row"], kind="stable").reset_index(drop=True)
+
+
+def _rejected_summary(rejected: pd.DataFrame, limit: int = 3) -> str:
+    """``"3 demand rows rejected (line 4: missing coordinates; …)"`` (each line preceded by
+    its file when the rows come from several)."""
+    first = rejected.head(limit)
+    files = first["file"] if "file" in first and rejected["file"].nunique() > 1 else None
+    listing = "; ".join(
+        f"{'' if files is None else f'{files.iloc[i]} '}line {r}: {m}"
+        for i, (r, m) in enumerate(zip(first["row"], first["reason"], strict=True))
+    )
+    more = " …" if len(rejected) > limit else ""
+    return f"{len(rejected)} demand rows rejected ({listing}{more})"
+
+
+def _check_usable(demand: Any, n_accepted: int, rejected: pd.DataFrame) -> None:
+    """No accepted row at all is an error, as for the local pipeline."""
+    if n_accepted == 0 and len(rejected):
+        raise InputError(
+            f"{demand}: no usable demand rows ({_rejected_summary(rejected)}; see "
+            "relaynet.io.load_demand or `relaynet validate`)"
+        )
 
 
 def nearest(
@@ -105,7 +144,8 @@ def nearest(
     cluster: ClusterOptions | None = None,
     npartitions: int | None = None,
     output: str | os.PathLike | None = None,
-) -> pd.DataFrame | Path:
+    return_rejected: bool = False,
+) -> pd.DataFrame | Path | tuple[pd.DataFrame | Path, pd.DataFrame]:
     """The access table of partitioned demand, computed on a dask cluster.
 
     Every partition runs :meth:`relaynet.nearest.Locator.nearest` with the same points
@@ -115,8 +155,11 @@ def nearest(
     Parameters
     ----------
     demand
-        Demand source: (Geo)Parquet file/directory/glob, CSV with lat/lon (degrees) and
-        ``demand_id``, a GeoDataFrame or a dask dataframe (see :func:`read_demand`).
+        Demand source: (Geo)Parquet file/directory/glob, delimited text (CSV …) with
+        lat/lon in degrees and a ``demand_id`` column under any spelling the local loader
+        knows, a GeoDataFrame or a dask dataframe (see :func:`read_demand`). Delimited
+        text is read and checked by the local loader's code, partition by partition: rows
+        it rejects are left out of the table and reported (``return_rejected``).
     points
         Relay points (canonical schema), small enough for one machine.
     k, where, max_distance_m
@@ -131,19 +174,27 @@ def nearest(
         Directory for the access table as Parquet parts (``part.00000.parquet`` …),
         written by the workers (it must be reachable from them). Without it, the table is
         gathered and returned — only for demand that fits in memory.
+    return_rejected
+        Also return the rejected demand rows (``file``, ``row`` = line, ``reason`` and the
+        row's cells, as :func:`relaynet.io.load_demand` gives them). Without it, rejected
+        rows are reported by a ``UserWarning`` (how many, the first lines and reasons).
 
     Returns
     -------
-    DataFrame (the access table, in demand order) or the output directory.
+    DataFrame (the access table, in demand order) or the output directory; with
+    ``return_rejected``, a pair ``(that, rejected rows)``.
+
+    Raises
+    ------
+    InputError
+        Every demand row was rejected.
     """
     k = int(k)
     if k < 1:
         raise ParameterError(f"k={k!r}: expected an integer ≥ 1")
     options = _options(cluster, scheduler)
     broadcast = make_broadcast(points, where)
-    ddf = read_demand(demand, npartitions=npartitions)
-    keep = [c for c in ("demand_id",) if c in ddf.columns] + [ddf.geometry.name]
-    ddf = ddf[keep]
+    parts = demand_parts(demand, npartitions=npartitions).select(["demand_id"])
     out_dir = None
     if output is not None:
         out_dir = Path(output)
@@ -151,19 +202,31 @@ def nearest(
     with options.client() as client:
         shared = client.scatter(broadcast, broadcast=True, hash=False)
         dask, _, _ = require_dask()
-        call = dask.delayed(nearest_partition, pure=False)
+        call = dask.delayed(nearest_of, pure=False)
         tasks = [
             call(part, shared, k, max_distance_m, None if out_dir is None else str(out_dir), i)
-            for i, part in enumerate(ddf.to_delayed())
+            for i, part in enumerate(parts.tasks())
         ]
         futures = client.compute(tasks)
         results = client.gather(futures)
+    rejected = _rejected_table([r for _, r in results])
+    tables = [t for t, _ in results]
+    n_rows = sum(tables) if out_dir is not None else sum(len(t) for t in tables)
+    _check_usable(demand, n_rows, rejected)
+    if len(rejected) and not return_rejected:
+        warnings.warn(
+            f"{demand}: {_rejected_summary(rejected)}; pass return_rejected=True to get them",
+            UserWarning,
+            stacklevel=2,
+        )
     if out_dir is not None:
-        log.info("access table: %d rows written to %s", sum(results), out_dir)
-        return out_dir
-    if not results:
-        return pd.DataFrame(columns=list(ACCESS_COLUMNS))
-    return pd.concat(results, ignore_index=True)
+        log.info("access table: %d rows written to %s", sum(tables), out_dir)
+        table: pd.DataFrame | Path = out_dir
+    elif not tables:
+        table = pd.DataFrame(columns=list(ACCESS_COLUMNS))
+    else:
+        table = pd.concat(tables, ignore_index=True)
+    return (table, rejected) if return_rejected else table
 
 
 @dataclass(frozen=True)
@@ -179,7 +242,13 @@ class DistributedAssessment:
     kpis, by_area, by_density, windows, networks
         Same layout as the local assessment's tables.
     n_places
-        Demand places processed.
+        Demand places processed (accepted rows).
+    rejected
+        Demand rows the reader rejected: ``file``, ``row`` (line), ``reason`` and the row's
+        cells, as :func:`relaynet.io.load_demand` reports them for the whole file (delimited
+        text is read by the same code; other sources: none). They are left out of every
+        KPI, as the local engine leaves out the rows its loader rejects; a front end writes
+        them out (``rejected.csv``) and ends with exit code 1.
     n_partitions
         Demand partitions (tasks).
     quantile_resolution_m
@@ -205,6 +274,12 @@ class DistributedAssessment:
     quantile_resolution_m: float
     drive_time_source: str = "estimated"
     timings: Mapping[str, float] = field(default_factory=dict)
+    rejected: pd.DataFrame = field(default_factory=lambda: _rejected_table([]))
+
+    @property
+    def n_rejected(self) -> int:
+        """Demand rows rejected (see :attr:`rejected`)."""
+        return len(self.rejected)
 
     @property
     def share_covered(self) -> float:
@@ -283,7 +358,9 @@ def assess(
     ----------
     demand
         Demand source (see :func:`nearest`): needs ``weight`` (else 1 each) and ``by``;
-        ``density_class`` is derived where missing, as in the local path.
+        ``density_class`` is derived where missing, as in the local path. Delimited text
+        rows the local loader rejects are left out and returned in
+        :attr:`DistributedAssessment.rejected`.
     points, standard, where, by, windows, drive_estimate, density_thresholds
         As :func:`relaynet.coverage.assess`.
     scheduler, cluster, npartitions
@@ -296,6 +373,11 @@ def assess(
     Returns
     -------
     DistributedAssessment
+
+    Raises
+    ------
+    InputError
+        Unreadable demand, or every demand row rejected.
     """
     started = time.perf_counter()
     if isinstance(standard, str):
@@ -319,19 +401,16 @@ def assess(
     radius = straight_reach_m(standard, estimate)
     options = _options(cluster, scheduler)
     broadcast = make_broadcast(points, where, windows)
-    ddf = read_demand(demand, npartitions=npartitions)
-    if by not in ddf.columns:
-        raise ParameterError(
-            f"by={by!r}: demand has no such column; columns are {list(ddf.columns)}"
-        )
-    wanted = ("demand_id", "weight", by, "density_class", "area_km2")
-    ddf = ddf[[c for c in dict.fromkeys(wanted) if c in ddf.columns] + [ddf.geometry.name]]
+    parts = demand_parts(demand, npartitions=npartitions)
+    if by not in parts.columns:
+        raise ParameterError(f"by={by!r}: demand has no such column; columns are {parts.columns}")
+    parts = parts.select(["demand_id", "weight", by, "density_class", "area_km2"])
     with options.client() as client:
         ready = time.perf_counter()
         shared = client.scatter(broadcast, broadcast=True, hash=False)
         tasks = _partition_tasks(
-            ddf,
-            partials_partition,
+            parts,
+            partials_of,
             shared,
             radius,
             by,
@@ -343,7 +422,9 @@ def assess(
         partials = _tree_reduce(client, futures, int(split_every)).result()
         computed = time.perf_counter()
     res = float(quantile_resolution_m)
+    rejected = _rejected_table([partials.rejected])
     kpis = kpi_from_partials(partials, ("", "all"), res, estimate)
+    _check_usable(demand, int(kpis["n_places"].iloc[0]), rejected)
     by_density = kpi_from_partials(partials, ("", "density_class"), res, estimate)
     order = [c for c in (*DENSITY_CLASSES, "unknown") if c in by_density.index]
     base = broadcast.mask
@@ -385,6 +466,7 @@ def assess(
                 "total": time.perf_counter() - started,
             }
         ),
+        rejected=rejected,
     )
 
 
@@ -421,8 +503,9 @@ def run_nearest(
 ) -> pd.DataFrame | Path:
     """Access table with the chosen engine: ``"local"`` (in memory) or ``"dask"``.
 
-    ``demand`` is a GeoDataFrame or a path; the local engine loads a path with
-    :func:`relaynet.io.load_demand` (rejected rows are left out, as in the CLI).
+    ``demand`` is a GeoDataFrame or a path; both engines read a path with the local loader's
+    code (:func:`relaynet.io.load_demand`) and leave out the rows it rejects, reported by a
+    ``UserWarning`` (on the dask engine, ``return_rejected=True`` returns them instead).
     Extra keyword arguments go to :func:`nearest` on the dask engine.
     """
     _check_engine(engine)
@@ -455,7 +538,12 @@ def run_assess(
     cluster: ClusterOptions | None = None,
     **kwargs: Any,
 ):
-    """Coverage with the chosen engine: :func:`relaynet.coverage.assess` or :func:`assess`."""
+    """Coverage with the chosen engine: :func:`relaynet.coverage.assess` or :func:`assess`.
+
+    Rows of a demand file the loader rejects are left out: the dask engine returns them
+    (:attr:`DistributedAssessment.rejected`), the local engine reports them by a
+    ``UserWarning``.
+    """
     _check_engine(engine)
     if engine == "dask":
         return assess(
@@ -472,7 +560,9 @@ def _load_local(demand: Any) -> gpd.GeoDataFrame:
     if isinstance(demand, str | os.PathLike):
         from ..io import load_demand
 
-        frame, _ = load_demand(demand)
+        frame, rejected = load_demand(demand)
+        if len(rejected):
+            warnings.warn(f"{demand}: {_rejected_summary(rejected)}", UserWarning, stacklevel=3)
         return frame
     raise ParameterError(
         f"demand: the local engine needs a GeoDataFrame or a file path, got {type(demand).__name__}"

@@ -21,7 +21,10 @@ format             file
 
 ``format="auto"`` detects the format from the file's field names: when exactly one carrier
 matches it is used, when several do an :class:`~relaynet.errors.InputError` names them, and
-a file matching none is a generic table.
+a file matching none is a generic table — unless it is a JSON or XML document holding a
+carrier's list of points (a reader's ``CONTAINERS``: ``PointsRelais``, ``PUDO_ITEMS`` …),
+even an empty one, which is then read by that carrier's reader (an empty
+``<PointsRelais/>``: "has no mondial_relay points", as with ``format="mondial_relay"``).
 
 Layering: this package is the front door for points files (``relaynet.load_points`` is
 :func:`load_points` here) and sits on top of :mod:`relaynet.io`, whose public API it uses:
@@ -116,7 +119,8 @@ def detect(path: str | os.PathLike, *, layer: str | None = None) -> str:
         return "osm"
     if name.endswith(_BINARY_GEO):
         return "generic"
-    found, confirmed = candidates(_file_tokens(path, layer))
+    tokens = _file_tokens(path, layer)
+    found, confirmed = candidates(tokens)
     if len(confirmed) == 1:
         return confirmed[0]
     if len(confirmed) > 1 or len(found) > 1:
@@ -125,7 +129,17 @@ def detect(path: str | os.PathLike, *, layer: str | None = None) -> str:
             f"{path}: format is ambiguous, the fields fit {' and '.join(names)}; "
             f"say which with format= (CLI: --points-format), one of {', '.join(names)}"
         )
-    return found[0] if found else "generic"
+    if found:
+        return found[0]
+    if name.endswith(JSON_SUFFIXES + XML_SUFFIXES):  # no record fields: an empty export?
+        holders = [
+            format
+            for format, reader in READERS.items()
+            if any(c.lower() in tokens for c in reader.CONTAINERS)
+        ]
+        if len(holders) == 1:
+            return holders[0]
+    return "generic"
 
 
 def describe_format(path: str | os.PathLike, format: str = "auto") -> str:

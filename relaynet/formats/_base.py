@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io as _stdio
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -27,6 +26,7 @@ import pandas as pd
 from ..errors import InputError
 from ..io import one_line
 from ..io.hour_columns import OSM_DAYS, days_to_osm, parse_day_value
+from ..io.read import MAX_CELL_CHARS, decode_bytes, delimited_records, delimiter_of
 
 JSON_SUFFIXES = (".json",)
 XML_SUFFIXES = (".xml",)
@@ -35,8 +35,6 @@ SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
 HEAD_BYTES = 65_536
 """Bytes of a file read to detect its format."""
-
-_DELIMITERS = (";", ",", "\t", "|")
 
 
 @dataclass
@@ -69,15 +67,10 @@ class CarrierTable:
 
 
 def decode(data: bytes, source: str) -> str:
-    """Text of a file: UTF-8 (with or without BOM), else Windows-1252/Latin-1."""
-    if b"\x00" in data[:4096]:
-        raise InputError(f"{source}: looks like a binary file, expected text")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    """Text of a file, decoded as every text input is
+    (:func:`relaynet.io.read.decode_bytes`: UTF-8 with or without BOM, else Windows-1252,
+    else Latin-1)."""
+    return decode_bytes(data, source, "text")[0]
 
 
 def head_text(path: Path) -> str:
@@ -215,30 +208,35 @@ def table_records(path: Path, layer: str | None = None) -> Records:
 
 
 def _read_delimited(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, rows and line numbers of a delimited text file, split as
+    :func:`relaynet.io.read_raw` splits it: the delimiter of its first line
+    (:func:`~relaynet.io.read.delimiter_of`, which refuses a line without one), the header
+    the first line with a non-blank cell, empty lines at the end not rows (any other line,
+    even ``;;;``, is one). A cell longer than :data:`~relaynet.io.read.MAX_CELL_CHARS` is a
+    one-line error naming its line."""
     text = decode(path.read_bytes(), str(path))
     lines = text.lstrip("\r\n").splitlines()
     if not lines:
         raise InputError(f"{path}: file is empty, expected a header and data rows")
-    counts = {d: lines[0].count(d) for d in _DELIMITERS}
-    delimiter = max(counts, key=counts.get)
-    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
-    rows, numbers, start = [], [], 1
+    delimiter = delimiter_of(lines[0], path)
     try:
-        for row in reader:
-            rows.append(row)
-            numbers.append(start)
-            start = reader.line_num + 1
+        rows, starts = delimited_records(text, delimiter)
     except csv.Error as exc:
         raise InputError(f"{path}: cannot parse as delimited text ({one_line(exc)})") from None
     first = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
     if first is None:
         raise InputError(f"{path}: no header row")
-    body, numbers = rows[first + 1 :], numbers[first + 1 :]
-    while body and not any(c.strip() for c in body[-1]):
+    body, numbers = rows[first + 1 :], starts[first + 1 :]
+    while body and not body[-1]:
         body.pop()
         numbers.pop()
     if not body:
         raise InputError(f"{path}: has a header but no data rows")
+    for row, line in zip(rows[first:], starts[first:], strict=False):
+        if any(len(cell) > MAX_CELL_CHARS for cell in row):
+            raise InputError(
+                f"{path}: line {line} has a cell longer than {MAX_CELL_CHARS} characters"
+            )
     return rows[first], body, numbers
 
 

@@ -37,6 +37,7 @@ MARKERS = (
     ("coordGeolocalisationLatitude",),
     ("listePointRelais", "listeHoraireOuverture", "listePeriodeFermeture", "horairesAsString"),
 )
+CONTAINERS = ("listePointRelais",)
 ASSUMED = {"network": "chronopost", "services": "pickup"}
 
 

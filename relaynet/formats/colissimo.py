@@ -34,6 +34,7 @@ MARKERS = (
     ("coordGeolocalisationLatitude",),
     ("horairesOuvertureLundi", "listePointRetraitAcheminement", "pointRetraitAcheminement"),
 )
+CONTAINERS = ("listePointRetraitAcheminement",)
 ASSUMED = {"network": "colissimo"}
 
 POINT_TYPES = {

@@ -30,6 +30,7 @@ NAME = "dpd"
 RECORD_KEYS = ("PUDO_ITEM", "PUDO_ITEMS", "PUDO_ID")
 RECORD_ID_KEYS = ("PUDO_ID",)
 MARKERS = (("PUDO_ID",), ())
+CONTAINERS = ("PUDO_ITEMS",)
 ASSUMED = {"network": "dpd_pickup", "services": "pickup"}
 
 

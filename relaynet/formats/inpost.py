@@ -24,6 +24,7 @@ NAME = "inpost"
 RECORD_KEYS = ("items",)
 RECORD_ID_KEYS = ()
 MARKERS = (("items",), ("location_247", "functions", "address_details", "physical_type"))
+CONTAINERS = ()
 ASSUMED = {"network": "inpost"}
 
 _DAY_TOKENS = {

@@ -32,6 +32,7 @@ NAME = "mondial_relay"
 RECORD_KEYS = ("PointRelais_Details", "PointsRelais", "Num")
 RECORD_ID_KEYS = ("Num",)
 MARKERS = (("Num", "LgAdr1"), ())
+CONTAINERS = ("PointsRelais", "WSI4_PointRelais_RechercheResponse")
 ASSUMED = {"network": "mondial_relay", "services": "pickup;dropoff;returns"}
 COUNTER_MAX_WEIGHT_KG = 30.0
 

@@ -103,6 +103,15 @@ DEMAND_ALIASES: dict[str, tuple[str, ...]] = {
     "density_class": ("density_class", "densite", "dens", "classe_densite"),
 }
 
+COST_ALIASES: dict[str, tuple[str, ...]] = {
+    "demand_id": ("demand_id",),
+    "point_id": ("point_id",),
+    "cost": ("cost",),
+}
+"""Columns of a travel-cost table (:func:`relaynet.costs.read_costs`): the names only,
+whatever their case or separators (``"Demand ID"``); ids such as ``id`` or ``code`` would
+be ambiguous between the two."""
+
 LAT_ALIASES = ("lat", "latitude", "y_wgs84", "lat_wgs84")
 LON_ALIASES = ("lon", "lng", "long", "longitude", "x_wgs84", "lon_wgs84")
 X_ALIASES = ("x", "coord_x", "coordonnee_x", "easting", "x_l93")

@@ -71,7 +71,7 @@ the values whose sums overflow."""
 
 _COORDINATE_NAMES = frozenset((*LAT_ALIASES, *LON_ALIASES, *X_ALIASES, *Y_ALIASES, *LATLON_ALIASES))
 
-Source = str | os.PathLike | pd.DataFrame
+Source = str | os.PathLike | pd.DataFrame | RawTable
 
 
 def load_points(
@@ -122,7 +122,7 @@ def load_points(
     (accepted, rejected)
         Points in EPSG:4326 with the canonical columns, and the rejected rows with reasons.
     """
-    if not isinstance(source, pd.DataFrame) and suffix_of(Path(source)) in OSM_SUFFIXES:
+    if isinstance(source, str | os.PathLike) and suffix_of(Path(source)) in OSM_SUFFIXES:
         return load_osm_points(source, strict=strict, within=within)
     raw = _raw_from(source, layer, crs)
     return _load(raw, "points", columns, crs, country, strict, defaults, as_within(within))
@@ -142,11 +142,13 @@ def load_demand(
     """Read demand points (communes, addresses, customers) into the canonical schema.
 
     Parameters are those of :func:`load_points` (``within``: a country code, boundary file
-    or polygons). ``weight`` (population, households or
-    orders) defaults to 1 per row when the file has no weight column at all; a row with
-    an empty, non-numeric or negative weight is rejected. Polygon geometries (communes)
-    are reduced to a point on their surface and their area is kept as ``area_km2``
-    (computed in EPSG:6933, equal-area).
+    or polygons); ``source`` may also be a :class:`~relaynet.io.read.RawTable` already read,
+    e.g. one block of a file (:func:`~relaynet.io.read.read_delimited_block`, as the dask
+    engine reads its partitions), whose row numbers are kept. ``weight`` (population,
+    households or orders) defaults to 1 per row when the file has no weight column at all;
+    a row with an empty, non-numeric or negative weight is rejected. Polygon geometries
+    (communes) are reduced to a point on their surface and their area is kept as
+    ``area_km2`` (computed in EPSG:6933, equal-area).
     """
     area = as_within(within)
     raw = _raw_from(source, layer, crs)
@@ -154,6 +156,8 @@ def load_demand(
 
 
 def _raw_from(source: Source, layer, crs) -> RawTable:
+    if isinstance(source, RawTable):  # read already (a block of a file: its line numbers)
+        return source
     if isinstance(source, gpd.GeoDataFrame):
         return raw_from_geodataframe(source, Path("<GeoDataFrame>"), crs)
     if isinstance(source, pd.DataFrame):

@@ -31,7 +31,9 @@ Coordinates: a node whose ``lat``/``lon`` is not a number in range (``1e999``, `
 ``inf``, ``91``, ``lon="200"``) is a rejected row with that value and the reason; a way
 with such a member node is rejected naming the node. libosmium would stop at ``nan`` and
 read ``1e99`` as 0, so XML files are checked first (:func:`checked_osm_file`) and, when a
-coordinate is odd, read from a copy where it is written plainly or left out. A file with
+coordinate is odd, read from a copy where it is written plainly or left out; the road
+network readers (:mod:`relaynet.network`) read their files through the same check and
+:func:`bad_node_coordinates`, leaving out the ways such a node belongs to. A file with
 no relay object at all (``<osm/>``, an empty PBF, an extract with only roads) is an
 :class:`~relaynet.errors.InputError`, like an empty CSV; so is a malformed file (bad XML,
 truncated or oversized compression, :data:`relaynet.io.read.MAX_DECOMPRESSED_BYTES`).
@@ -288,22 +290,35 @@ def _node_coordinates(obj, bad: dict[int, dict[str, str]]) -> tuple[object, obje
     return location.lon_without_check(), location.lat_without_check()
 
 
+def bad_node_coordinates(
+    node_id: int, location, bad: dict[int, dict[str, str]]
+) -> tuple[str | None, str | None] | None:
+    """``(lat, lon)`` as the file gives them when a node's coordinates are not numbers in
+    range, else None: the node is in ``bad`` (:func:`checked_osm_file` took its coordinates
+    out), or libosmium read a location outside ±90/±180 (``lat="91"``, a PBF). A node the
+    file gives no coordinates at all is not bad (an extract may leave them out).
+
+    ``location`` is the node's ``osmium.osm.Location`` (a way's node ref's, with
+    locations). For every reader of OSM files: relay points and road networks alike.
+    """
+    if node_id in bad:
+        return bad[node_id].get("lat"), bad[node_id].get("lon")
+    if not location.valid() and _UNDEFINED not in (location.x, location.y):
+        return f"{location.lat_without_check():g}", f"{location.lon_without_check():g}"
+    return None
+
+
 def _bad_member(obj, bad: dict[int, dict[str, str]]) -> str | None:
     """The reason to reject a way one of whose nodes has coordinates that are not numbers
     in range, else None (nodes missing from an extract are left out, as osmnx does)."""
     for node in obj.nodes:
-        location = node.location
-        if node.ref in bad:
-            lat, lon = bad[node.ref].get("lat"), bad[node.ref].get("lon")
-        elif not location.valid() and _UNDEFINED not in (location.x, location.y):
-            lat, lon = location.lat_without_check(), location.lon_without_check()
-            lat, lon = f"{lat:g}", f"{lon:g}"
-        else:
-            continue
-        return (
-            f"a node of the way has coordinates out of range (n{node.ref}: "
-            f"lat={lat!r}, lon={lon!r})"
-        )
+        coordinates = bad_node_coordinates(node.ref, node.location, bad)
+        if coordinates is not None:
+            lat, lon = coordinates
+            return (
+                f"a node of the way has coordinates out of range (n{node.ref}: "
+                f"lat={lat!r}, lon={lon!r})"
+            )
     return None
 
 

@@ -8,6 +8,11 @@ the ``csv`` module would (:func:`_records_arrow`: one record per line, every rec
 as the header, no cell over :data:`MAX_CELL_CHARS`); anything else — quoted newlines, ragged
 rows, a header after blank lines — goes through the ``csv`` module, line by line. Both give
 the same cells, line numbers and rejected rows (``tests/test_io_speed_paths.py``).
+
+Readers that split a file into blocks (the dask engine) find its layout once
+(:func:`delimited_layout`) and read each block with :func:`read_delimited_block`, the same
+code with the header put back in front: every block gives the cells and line numbers the
+whole file gives. Every text input is decoded by :func:`decode_bytes`.
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ def read_raw(path: str | os.PathLike, *, layer: str | None = None, crs=None) -> 
         raise InputError(f"{path}: file is empty, expected a header and data rows")
     suffix = suffix_of(path)
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
+        return read_delimited(path)
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path, crs)
     if suffix in GEO_SUFFIXES:
@@ -178,15 +183,19 @@ def read_decompressed(path: str | os.PathLike) -> bytes:
     return members[0] if len(members) == 1 else b"".join(members)
 
 
-def _decode(path: Path) -> str:
-    return _decode_bytes(path)[0]
+def decode_bytes(
+    data: bytes, source: str | os.PathLike, expected: str = "delimited text (CSV)"
+) -> tuple[str, bytes]:
+    """The text of ``data`` and its UTF-8 bytes (without a byte-order mark): UTF-8 (with or
+    without a BOM), else Windows-1252, else Latin-1 — how every text input is decoded.
 
-
-def _decode_bytes(path: Path) -> tuple[str, bytes]:
-    """The text of a delimited file and its UTF-8 bytes (without a byte-order mark)."""
-    data = read_decompressed(path)
+    Raises
+    ------
+    InputError
+        ``data`` holds a NUL byte in its first 4 KiB: a binary file, not ``expected``.
+    """
     if b"\x00" in data[:4096]:
-        raise InputError(f"{path}: looks like a binary file, expected delimited text (CSV)")
+        raise InputError(f"{source}: looks like a binary file, expected {expected}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -200,8 +209,9 @@ def _decode_bytes(path: Path) -> tuple[str, bytes]:
     return text, text.encode("utf-8")
 
 
-def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    """Records of delimited ``text`` and the line each starts on (quoted newlines counted).
+def delimited_records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Records of delimited ``text`` and the line each starts on (quoted newlines counted),
+    read by the ``csv`` module (``excel`` dialect) as every delimited reader reads them.
 
     The csv module's field size limit (process-wide, 128 KiB by default) is raised for the
     duration of the read, so that a long cell is one bad row, not an unreadable file.
@@ -235,54 +245,94 @@ def _cut_long_cells(body: list[list[str]], names: list[str]) -> list[str | None]
     return long_cells
 
 
+def read_delimited(path: str | os.PathLike) -> RawTable:
+    """Read a delimited text file (``;``, ``,``, tab or ``|``, see :func:`delimiter_of`;
+    UTF-8 or Windows-1252, see :func:`decode_bytes`; ``.gz``/``.bz2`` inflated), whatever
+    its name ends with: the cells as text, with their line numbers."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty, expected a header and data rows")
+    return _read_csv(path)
+
+
 def _read_csv(path: Path) -> RawTable:
-    text, data = _decode_bytes(path)
+    text, data = decode_bytes(read_decompressed(path), path)
     if not text or text.isspace():
         raise InputError(f"{path}: file is empty, expected a header and data rows")
+    return _delimited_table(text, data, str(path))
+
+
+def _ends_with_empty_line(data: bytes) -> bool:
+    return data.endswith((b"\n\n", b"\n\r\n"))
+
+
+def _delimited_table(
+    text: str,
+    data: bytes,
+    source: str,
+    *,
+    line_shift: int = 0,
+    at_end: bool = True,
+    rows_required: bool = True,
+) -> RawTable:
+    """The rows of delimited ``text`` (its UTF-8 bytes: ``data``), its header being the first
+    line with a non-blank cell.
+
+    ``line_shift`` is added to every line number (a block of a file, read with its header
+    put back in front: see :func:`read_delimited_block`). Empty lines at the end of ``text``
+    are not rows when it ends the file (``at_end``), and are rows ("blank line") otherwise.
+    No data row at all is an error when ``rows_required``, else an empty table.
+    """
     header = _first_line(text.lstrip("\r\n"))
-    delimiter = delimiter_of(header, path)
-    fast = _records_arrow(data, header, delimiter)
+    delimiter = delimiter_of(header, source)
+    fast = None
+    if at_end or not _ends_with_empty_line(data):
+        fast = _records_arrow(data, header, delimiter)
     if fast is not None:
         frame, numbers, cells = fast
         return RawTable(
-            frame, numbers, None, str(path), "line", cells, long_cells=[None] * len(frame)
+            frame, numbers + line_shift, None, source, "line", cells, [None] * len(frame)
         )
     del data
     try:
-        rows, line_numbers = _records(text, delimiter)
+        rows, line_numbers = delimited_records(text, delimiter)
     except csv.Error as exc:
-        raise InputError(f"{path}: cannot parse as delimited text ({one_line(exc)})") from None
+        raise InputError(f"{source}: cannot parse as delimited text ({one_line(exc)})") from None
     # The header is the first line with a non-blank cell.
     first = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
     if first is None:
         raise InputError(
-            f"{path}: no header row: every line is empty or only delimiters, expected a "
+            f"{source}: no header row: every line is empty or only delimiters, expected a "
             "header and data rows"
         )
     header_row, body = rows[first], rows[first + 1 :]
     numbers = line_numbers[first + 1 :]
-    # Empty lines at the end are not rows; any other line (even ";;;") is a row and is
-    # accepted or rejected like the others.
-    while body and not body[-1]:
+    # Empty lines at the end of the file are not rows; any other line (even ";;;") is a row
+    # and is accepted or rejected like the others.
+    while at_end and body and not body[-1]:
         body.pop()
         numbers.pop()
-    if not body:
-        raise InputError(f"{path}: has a header but no data rows")
+    if not body and rows_required:
+        raise InputError(f"{source}: has a header but no data rows")
     names = [h.strip() for h in header_row]
     dupes = sorted(n for n, count in Counter(names).items() if count > 1)
     if dupes:
-        raise InputError(f"{path}: duplicate column names {dupes[:20]}")
+        raise InputError(f"{source}: duplicate column names {dupes[:20]}")
     if any(len(n) > MAX_CELL_CHARS for n in names):
-        raise InputError(f"{path}: a column name is longer than {MAX_CELL_CHARS} characters")
+        raise InputError(f"{source}: a column name is longer than {MAX_CELL_CHARS} characters")
     long_cells = _cut_long_cells(body, names)
     width = len(names)
     fixed = [(r + [""] * width)[:width] if len(r) != width else r for r in body]
     frame = pd.DataFrame(fixed, columns=names, dtype=object)
     return RawTable(
         frame,
-        np.asarray(numbers, dtype=np.int64),
+        np.asarray(numbers, dtype=np.int64) + line_shift,
         None,
-        str(path),
+        source,
         "line",
         cells_per_row=np.asarray([len(r) for r in body], dtype=np.int64),
         long_cells=long_cells,
@@ -308,36 +358,125 @@ def delimiter_of(header: str, source: str | os.PathLike = "<text>") -> str:
     return delimiter
 
 
-def sniff_delimited(path: str | os.PathLike) -> tuple[str, str]:
-    """``(delimiter, encoding)`` of a delimited text file (``.gz`` too), found from its
-    first lines as :func:`read_raw` finds them: the header is the first non-blank line,
-    its delimiter per :func:`delimiter_of`; the text is UTF-8 (``"utf-8-sig"``: a
-    byte-order mark is dropped) unless it does not decode as such (``"cp1252"``).
+@dataclass(frozen=True)
+class DelimitedLayout:
+    """Where the rows of a delimited file start, for readers that split it into blocks.
 
-    For readers that stream the file themselves (the dask engine's partitions), so that
-    they split it as the loaders do.
+    ``delimiter`` per :func:`delimiter_of`; ``encoding`` of the first lines (``"utf-8"``, a
+    byte-order mark skipped, or ``"cp1252"``); ``header`` the header line as text;
+    ``body_start`` the offset, in the inflated bytes, of the line after the header, and
+    ``body_line`` its line number (the first line of the file being line 1).
+    """
+
+    delimiter: str
+    encoding: str
+    header: str
+    body_start: int
+    body_line: int
+
+
+_LAYOUT_HEAD_BYTES = 1 << 22
+"""Bytes read at most to find the header of a delimited file split into blocks."""
+
+
+def delimited_layout(path: str | os.PathLike) -> DelimitedLayout:
+    """The layout of a delimited text file (``.gz`` too), found from its first lines as
+    :func:`read_raw` finds them: the delimiter from the first non-empty line, the header
+    the first line with a non-blank cell.
+
+    For readers that split the file themselves (the dask engine's partitions), so that
+    each block is read by :func:`read_delimited_block` as the whole file would be read.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty, binary or has no header in its first 4 MiB; or the
+        header holds a quoted line break (it cannot be put back in front of a block).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file does not exist")
-    head = b""
-    for chunk in decompressed_chunks(path, 1 << 16):
-        head += chunk
-        text = head.lstrip(b"\r\n\xef\xbb\xbf")
-        if b"\n" in text or len(head) >= 1 << 22:
-            break
-    if not head.strip():
-        raise InputError(f"{path}: file is empty, expected a header and data rows")
+    head, layout = b"", None
+    chunks = decompressed_chunks(path, 1 << 16)
+    try:
+        for chunk in chunks:
+            head += chunk
+            layout = _layout_of(head, path, at_end=False)
+            if layout is not None or len(head) >= _LAYOUT_HEAD_BYTES:
+                break
+        else:
+            layout = _layout_of(head, path, at_end=True)
+    finally:
+        chunks.close()
+    if layout is None:
+        raise InputError(
+            f"{path}: no header row in the first {_LAYOUT_HEAD_BYTES:,} bytes, expected a "
+            "header and data rows"
+        )
+    return layout
+
+
+def _layout_of(head: bytes, path: Path, at_end: bool) -> DelimitedLayout | None:
+    """The layout found in the first bytes of a file (all of it when ``at_end``), or None
+    when they end before the header line does."""
     if b"\x00" in head[:4096]:
         raise InputError(f"{path}: looks like a binary file, expected delimited text (CSV)")
+    if at_end and not head.strip():
+        raise InputError(f"{path}: file is empty, expected a header and data rows")
     try:
-        head.decode("utf-8-sig")
-        encoding = "utf-8-sig"
+        head.decode("utf-8")
+        encoding = "utf-8"
     except UnicodeDecodeError as exc:
         cut = exc.start > len(head) - 4  # a multi-byte character cut at the end of the head
-        encoding = "utf-8-sig" if cut and exc.reason == "unexpected end of data" else "cp1252"
-    text = head.decode(encoding, errors="replace").lstrip("\r\n")
-    return delimiter_of(_first_line(text), path), encoding
+        encoding = "utf-8" if cut and exc.reason == "unexpected end of data" else "cp1252"
+    offset = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    number, delimiter = 1, None
+    while True:
+        newline = head.find(b"\n", offset)
+        if newline < 0 and not at_end:
+            return None
+        stop = len(head) if newline < 0 else newline + 1
+        line = head[offset:stop].decode(encoding, errors="replace").rstrip("\r\n")
+        if delimiter is None and line:
+            delimiter = delimiter_of(line, path)
+        if delimiter is not None and any(
+            c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])
+        ):
+            if line.count('"') % 2:
+                raise InputError(
+                    f"{path}: header {line[:80]!r} holds a quoted line break; it cannot be "
+                    "read in blocks"
+                )
+            return DelimitedLayout(delimiter, encoding, line, stop, number + 1)
+        if newline < 0:
+            raise InputError(
+                f"{path}: no header row: every line is empty or only delimiters, expected a "
+                "header and data rows"
+            )
+        offset, number = stop, number + 1
+
+
+def read_delimited_block(
+    data: bytes, layout: DelimitedLayout, source: str, first_line: int, at_end: bool
+) -> RawTable:
+    """The rows of ``data``, whole lines of a delimited file laid out as ``layout`` says,
+    read as :func:`read_raw` reads the whole file: same cells, rejected-row inputs and line
+    numbers (``first_line`` is the line number of the first line of ``data``).
+
+    ``at_end``: ``data`` ends the file (empty lines at its end are then not rows). Each
+    block is decoded by itself (:func:`decode_bytes`). A block with no row gives an empty
+    table with the header's columns.
+    """
+    text, utf8 = decode_bytes(data, source) if data else ("", b"")
+    header = layout.header
+    return _delimited_table(
+        f"{header}\n{text}",
+        header.encode("utf-8") + b"\n" + utf8,
+        source,
+        line_shift=first_line - 2,
+        at_end=at_end,
+        rows_required=False,
+    )
 
 
 def _first_line(text: str) -> str:

@@ -13,6 +13,8 @@ import re
 import socket
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -22,7 +24,8 @@ import osmium
 import osmium.filter
 import osmnx as ox
 
-from ..errors import NetworkError, ParameterError
+from ..errors import InputError, NetworkError, ParameterError
+from ..io.osm import bad_node_coordinates, checked_osm_file
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,41 @@ class ClippedExtractWarning(UserWarning):
     """An OSM extract had ways referencing nodes missing from the file; they were dropped."""
 
 
+class BadCoordinatesWarning(UserWarning):
+    """An OSM file had road ways using a node whose coordinates are not numbers in range
+    (``lat="1e99"``, ``nan``, ``91`` …); those ways were left out of the graph."""
+
+
+@contextmanager
+def readable_osm_file(path: Path) -> Iterator[tuple[Path, dict[int, dict[str, str]]]]:
+    """:func:`relaynet.io.osm.checked_osm_file` for road files: a copy libosmium reads without
+    misreading a coordinate (``1e99`` would be latitude 0, ``nan`` would stop the file)
+    and the nodes whose coordinates are not numbers in range; errors as
+    :class:`~relaynet.errors.NetworkError`."""
+    try:
+        with checked_osm_file(path) as (readable, bad):
+            yield readable, bad
+    except InputError as exc:  # inflating: truncated, corrupt or too large
+        detail = str(exc).removeprefix(f"{path}: ")
+        raise NetworkError(f"{path}: cannot read OSM data ({detail})") from None
+    except osmium.InvalidLocationError as exc:
+        raise NetworkError(f"{path}: cannot read OSM data ({exc})") from None
+
+
+def warn_bad_nodes(path: Path, mode: str, n_ways: int, nodes: dict[int, tuple]) -> None:
+    """Say which road ways were left out for nodes with coordinates out of range."""
+    shown = "; ".join(
+        f"n{node}: lat={lat!r}, lon={lon!r}" for node, (lat, lon) in list(nodes.items())[:3]
+    )
+    more = f" and {len(nodes) - 3} more nodes" if len(nodes) > 3 else ""
+    warnings.warn(
+        f"{path}: left out {n_ways} {mode} way(s) using nodes whose coordinates are not "
+        f"numbers in range ({shown}{more})",
+        BadCoordinatesWarning,
+        stacklevel=4,
+    )
+
+
 def _check_mode(mode: str) -> str:
     if mode not in MODES:
         raise ParameterError(f"mode must be one of {MODES}, got {mode!r}")
@@ -110,12 +148,16 @@ def _keep_way(tags: dict[str, str], mode: str) -> bool:
     return highway in WALK_HIGHWAYS and tags.get("foot") != "no"
 
 
-def filter_extract(path: Path, out: Path, mode: str) -> tuple[int, int]:
+def filter_extract(
+    path: Path, out: Path, mode: str, bad: dict[int, dict[str, str]] | None = None
+) -> tuple[int, int, int, dict[int, tuple]]:
     """Write to ``out`` (OSM XML) the ``mode`` ways of ``path`` and the nodes they use.
 
     Ways referencing a node missing from the file (an extract clipped through a way) are
-    dropped whole. Tag and id filtering run inside libosmium, so only road ways and their
-    nodes reach Python. Returns ``(ways_kept, ways_dropped)``.
+    dropped whole; so are ways using a node whose coordinates are not numbers in range
+    (``bad``, from :func:`readable_osm_file`, or out of ±90/±180). Tag and id filtering
+    run inside libosmium, so only road ways and their nodes reach Python. Returns
+    ``(ways_kept, ways_clipped, ways_with_bad_nodes, {bad node id: (lat, lon) texts})``.
     """
     ways: list[tuple[int, dict[str, str], np.ndarray]] = []
     ways_proc = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
@@ -126,23 +168,33 @@ def filter_extract(path: Path, out: Path, mode: str) -> tuple[int, int]:
         if _keep_way(tags, mode) and len(way.nodes) >= 2:
             ways.append((way.id, tags, np.fromiter((r.ref for r in way.nodes), dtype=np.int64)))
     if not ways:
-        return 0, 0
+        return 0, 0, 0, {}
     wanted = np.unique(np.concatenate([refs for _, _, refs in ways]))
     nodes_proc = osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(
         osmium.filter.IdFilter(wanted.tolist())
     )
-    found = [(n.id, n.location.lon, n.location.lat) for n in nodes_proc if n.location.valid()]
+    found, odd = [], {}
+    for n in nodes_proc:
+        if n.location.valid():
+            found.append((n.id, n.location.lon, n.location.lat))
+        elif (coordinates := bad_node_coordinates(n.id, n.location, bad or {})) is not None:
+            odd[n.id] = coordinates
     found_ids = np.array(sorted({f[0] for f in found}), dtype=np.int64)
-    kept, dropped = [], 0
+    odd_ids = np.array(sorted(odd), dtype=np.int64)
+    kept, dropped, refused, used = [], 0, 0, set()
     for way in ways:
         refs = way[2]
         pos = np.searchsorted(found_ids, refs).clip(0, max(len(found_ids) - 1, 0))
         if found_ids.size and (found_ids[pos] == refs).all():
             kept.append(way)
+        elif odd_ids.size and np.isin(refs, odd_ids).any():
+            refused += 1
+            used.update(refs[np.isin(refs, odd_ids)].tolist())
         else:
             dropped += 1
+    odd = {node: odd[node] for node in sorted(used)}
     if not kept:
-        return 0, dropped
+        return 0, dropped, refused, odd
     needed = np.unique(np.concatenate([refs for _, _, refs in kept]))
     with osmium.SimpleWriter(str(out)) as writer:
         for node_id, x, y in sorted(found):
@@ -151,7 +203,7 @@ def filter_extract(path: Path, out: Path, mode: str) -> tuple[int, int]:
                 writer.add_node(osmium.osm.mutable.Node(id=node_id, location=(x, y)))
         for way_id, tags, refs in kept:
             writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs.tolist(), tags=tags))
-    return len(kept), dropped
+    return len(kept), dropped, refused, odd
 
 
 def _order_merged_tags(G: nx.MultiDiGraph, speeds_kmh: dict[str, float], fallback_kmh: float):
@@ -208,7 +260,12 @@ def graph_from_osm_file(
     fallback_kmh: float = FALLBACK_SPEED_KMH,
     walk_speed_kmh: float = WALK_SPEED_KMH,
 ) -> nx.MultiDiGraph:
-    """Road graph of a local OSM extract, built offline (see ``RoadNetwork.from_osm_file``)."""
+    """Road graph of a local OSM extract, built offline (see ``RoadNetwork.from_osm_file``).
+
+    The file is read through :func:`readable_osm_file` (the relay-point reader's check):
+    a way using a node whose coordinates are not numbers in range is left out with a
+    :class:`BadCoordinatesWarning` naming the node, never read as a road at latitude 0.
+    """
     _check_mode(mode)
     path = Path(path)
     if not path.is_file():
@@ -218,9 +275,12 @@ def graph_from_osm_file(
     with tempfile.TemporaryDirectory(prefix="relaynet-osm-") as tmp:
         out = Path(tmp) / "roads.osm"
         try:
-            kept, dropped = filter_extract(path, out, mode)
+            with readable_osm_file(path) as (readable, bad):
+                kept, dropped, refused, odd = filter_extract(readable, out, mode, bad)
         except RuntimeError as exc:  # libosmium parse errors
             raise NetworkError(f"{path}: cannot read OSM data ({exc})") from exc
+        if refused:
+            warn_bad_nodes(path, mode, refused, odd)
         if dropped:
             msg = (
                 f"{path}: dropped {dropped} {mode} way(s) referencing nodes missing from the "

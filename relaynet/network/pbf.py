@@ -43,6 +43,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import NetworkError
+from ..io.osm import bad_node_coordinates
 from . import _build
 from .snap import Roads
 
@@ -109,9 +110,13 @@ def _read_ways(path: Path, mode: str):
     )
 
 
-def _read_nodes(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids (sorted), latitudes and longitudes of the ``wanted`` nodes present in the file."""
-    ids, lon, lat = array("q"), array("d"), array("d")
+def _read_nodes(
+    path: Path, wanted: np.ndarray, bad: dict[int, dict[str, str]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, tuple]]:
+    """Ids (sorted), latitudes and longitudes of the ``wanted`` nodes present in the file,
+    and ``{id: (lat, lon) texts}`` of those whose coordinates are not numbers in range
+    (``bad``: from :func:`~._build.readable_osm_file`)."""
+    ids, lon, lat, odd = array("q"), array("d"), array("d"), {}
     proc = osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(
         osmium.filter.IdFilter(wanted.tolist())
     )
@@ -121,11 +126,13 @@ def _read_nodes(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray,
             ids.append(node.id)
             lon.append(loc.lon)
             lat.append(loc.lat)
+        elif (coordinates := bad_node_coordinates(node.id, loc, bad)) is not None:
+            odd[node.id] = coordinates
     ids_, lon_, lat_ = (
         np.frombuffer(x, dt) for x, dt in ((ids, np.int64), (lon, float), (lat, float))
     )
     order = np.argsort(ids_, kind="stable")
-    return ids_[order], lat_[order], lon_[order]
+    return ids_[order], lat_[order], lon_[order], odd
 
 
 def _clean_speeds(values: list[str]) -> np.ndarray:
@@ -157,23 +164,31 @@ def graph_from_pbf(
     if mode == "walk" and not walk_speed_kmh > 0:
         raise NetworkError(f"walk_speed_kmh must be > 0, got {walk_speed_kmh!r}")
     try:
-        refs, count, hw, direction, ms, types, ms_text = _read_ways(path, mode)
-        wanted = np.unique(refs)
-        node_ids, node_lat, node_lon = _read_nodes(path, wanted)
+        with _build.readable_osm_file(path) as (readable, odd_texts):
+            refs, count, hw, direction, ms, types, ms_text = _read_ways(readable, mode)
+            wanted = np.unique(refs)
+            node_ids, node_lat, node_lon, odd = _read_nodes(readable, wanted, odd_texts)
     except RuntimeError as exc:  # libosmium parse errors
         raise NetworkError(f"{path}: cannot read OSM data ({exc})") from exc
     if len(count) == 0:
         raise NetworkError(f"{path}: no {mode} roads in this extract")
 
-    # ways referencing nodes missing from the file are dropped whole
+    # ways referencing nodes missing from the file, or whose coordinates are not numbers in
+    # range, are dropped whole
     way_of = np.repeat(np.arange(len(count)), count)
     pos = np.searchsorted(node_ids, refs).clip(0, max(len(node_ids) - 1, 0))
     missing = (node_ids[pos] != refs) if len(node_ids) else np.ones(len(refs), bool)
+    odd_ref = np.isin(refs, np.fromiter(odd, np.int64, len(odd)))
+    refused = np.bincount(way_of[odd_ref], minlength=len(count)) > 0
     bad = np.bincount(way_of[missing], minlength=len(count)) > 0
-    if bad.any():
+    if refused.any():
+        used = set(refs[odd_ref & refused[way_of]].tolist())
+        odd = {node: odd[node] for node in sorted(used)}
+        _build.warn_bad_nodes(path, mode, int(refused.sum()), odd)
+    if (bad & ~refused).any():
         msg = (
-            f"{path}: dropped {int(bad.sum())} {mode} way(s) referencing nodes missing from "
-            "the extract (clipped extract)"
+            f"{path}: dropped {int((bad & ~refused).sum())} {mode} way(s) referencing nodes "
+            "missing from the extract (clipped extract)"
         )
         warnings.warn(msg, _build.ClippedExtractWarning, stacklevel=3)
     if bad.all():
@@ -363,6 +378,8 @@ def _finish(simple, node_ids, lat, lon, mode, types, ms_kmh, speeds_kmh, fallbac
         kmh[n_direct:] = c_kmh
 
     # largest strongly connected component of the simplified graph
+    if len(u) == 0:  # only isolated rings, dropped by the simplification (osmnx: no edges)
+        raise NetworkError(f"the {mode} road graph has no edges")
     nodes_used = np.unique(np.concatenate([u, v]))
     local = np.searchsorted(nodes_used, u), np.searchsorted(nodes_used, v)
     graph = sp.csr_array((np.ones(len(u)), local), shape=(len(nodes_used), len(nodes_used)))
