@@ -369,3 +369,40 @@ def test_nearest_cli_on_dask_matches_local(client, demand, points, tmp_path):
     loc = pd.read_csv(tmp_path / "l.csv", dtype={"demand_id": str, "point_id": str})
     assert len(d) == 1000
     pd.testing.assert_frame_equal(d, loc)
+
+
+def test_cli_on_dask_reports_rejected_rows(client, demand, points, tmp_path):
+    """Bad demand rows on the dask engine: rejected.csv names them and the exit code is 1,
+    as on the local engine (coverage and nearest)."""
+    from relaynet.cli import main
+
+    sample = demand.iloc[:300]
+    lines = ["demand_id;lat;lon;weight"] + [
+        f"{i};{y:.6f};{x:.6f};{w:g}"
+        for i, y, x, w in zip(
+            sample["demand_id"], sample.geometry.y, sample.geometry.x, sample["weight"], strict=True
+        )
+    ]
+    lines[5] = "bad1;not-a-number;3.5;10"
+    lines[40] = "bad2;44.5;;10"
+    demand_file = tmp_path / "demand.csv"
+    demand_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    points_file = tmp_path / "points.parquet"
+    points.to_parquet(points_file)
+    common = ["--points", str(points_file), "--scheduler", client.scheduler.address]
+    out = tmp_path / "cov"
+    result = CliRunner().invoke(
+        main,
+        ["coverage", *common, "--demand", str(demand_file), "--no-windows", "-q"]
+        + ["--out", str(out)],
+    )
+    assert result.exit_code == 1, result.output
+    rejected = pd.read_csv(out / "rejected.csv", dtype=str)
+    assert len(rejected) == 2 and set(rejected["source"]) == {"demand"}
+    places = CliRunner().invoke(
+        main,
+        ["nearest", *common, "--places", str(demand_file), "-k", "1", "--format", "csv"]
+        + ["-o", str(tmp_path / "n.csv")],
+    )
+    assert places.exit_code == 1, places.output
+    assert len(pd.read_csv(tmp_path / "n.csv")) == 298

@@ -281,6 +281,8 @@ def _coverage_on_dask(
     points_path, demand_path, standard, by, where, no_windows, out_dir, quiet, cluster, threshold
 ) -> None:
     """KPIs of partitioned demand on dask.distributed (see relaynet.distributed.assess)."""
+    import pandas as pd
+
     from .. import datasets
     from ..distributed import assess as dask_assess
     from ..io import write_csv, write_json
@@ -288,7 +290,7 @@ def _coverage_on_dask(
     from ..report.outputs import kpis_document
     from ..report.pipeline import AREA_ALIASES, BUNDLED, load_input, windows_for
 
-    points, _, _ = load_input(points_path, "points", bundled=True)
+    points, points_rejected, _ = load_input(points_path, "points", bundled=True)
     demand = demand_path or str(datasets.path(BUNDLED["demand"]))
     area = "area_id" if by.lower() in AREA_ALIASES else by
     result = dask_assess(
@@ -301,7 +303,13 @@ def _coverage_on_dask(
         cluster=cluster,
     )
     compliance = result.compliance_table(threshold)
+    demand_rejected = result.rejected.copy()
+    demand_rejected.insert(0, "source", "demand")
+    rejected = pd.concat(
+        [points_rejected.assign(source="points"), demand_rejected], ignore_index=True
+    )
     with report_folder(out_dir) as out:
+        write_csv(rejected, out / "rejected.csv")
         write_csv(result.by_area.reset_index(), out / "kpis_by_area.csv")
         write_csv(result.by_density.reset_index(), out / "kpis_by_density.csv")
         if result.windows is not None and len(result.windows):
@@ -315,3 +323,7 @@ def _coverage_on_dask(
             f"{overall['weight']:,.0f}: {_percent(overall['share_covered'])} covered"
         )
         click.echo(f"KPIs written to {out_dir}")
+    if len(rejected):
+        if not quiet:
+            click.echo(f"{len(rejected)} input rows rejected (see rejected.csv)", err=True)
+        raise SystemExit(1)

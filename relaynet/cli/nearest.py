@@ -187,14 +187,18 @@ def nearest(
         from ..distributed import nearest as dask_nearest
 
         points = _keep_within(_load_points(points_source), within)
-        access = dask_nearest(
+        access, rejected = dask_nearest(
             places_path,
             points,
             k=k,
             where=where,
             max_distance_m=max_distance_m,
             cluster=cluster,
+            return_rejected=True,
         )
+        if len(rejected):
+            click.echo(f"{places_path}: {len(rejected)} rows rejected", err=True)
+            note_rejected(len(rejected))
         if fmt == "csv":
             _emit_csv(access, output)
         else:

@@ -18,6 +18,7 @@ from ._build import (
     MODES,
     WALK_HIGHWAYS,
     WALK_SPEED_KMH,
+    BadCoordinatesWarning,
     ClippedExtractWarning,
 )
 from ._road import RoadNetwork
@@ -31,6 +32,7 @@ __all__ = [
     "MODES",
     "WALK_HIGHWAYS",
     "WALK_SPEED_KMH",
+    "BadCoordinatesWarning",
     "ClippedExtractWarning",
     "RoadNetwork",
     "Router",
