@@ -29,7 +29,7 @@ import html as _html_lib
 import json
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.folium import _default_css, _default_js
 from folium.template import Template
 
@@ -260,6 +260,9 @@ class PageSetup(MacroElement):
 class RelayMap(folium.Map):
     """A :class:`folium.Map` with relaynet's panes, scale bar and shared script.
 
+    Every element of the map gets an id from its place in the map (:func:`stable_ids`) when
+    the page is rendered, so the same map gives the same page, byte for byte.
+
     Parameters
     ----------
     offline
@@ -283,6 +286,7 @@ class RelayMap(folium.Map):
             # a folium.Icon added by hand needs what folium's default map links
             self.default_js = list(_default_js)
             self.default_css = list(_default_css)
+        stable_ids(self)
         super().render(**kwargs)
 
     def _repr_html_(self, **kwargs) -> str:
@@ -309,6 +313,57 @@ class RelayMap(folium.Map):
             return
         with open(outfile, "w", encoding="utf-8") as handle:
             handle.write(page)
+
+
+def stable_ids(element: Element) -> None:
+    """Give ``element`` and everything under it an id from its place in the tree.
+
+    Branca draws a random id for every element (``map_7b4c…``), so two renderings of the same
+    map differed. Here the id is the path of child positions from the root of the page
+    (``dots_layer_0_3_5``): identical maps give identical pages, and children that folium
+    appends while rendering do not change the ids of the others (a second rendering names
+    everything the same way).
+    """
+    path = []
+    node = element
+    while node._parent is not None:
+        siblings = list(node._parent._children.values())
+        path.append(str(next(k for k, c in enumerate(siblings) if c is node)))
+        node = node._parent
+    stack = [(element, "_".join(["0", *reversed(path)]))]
+    while stack:
+        node, where = stack.pop()
+        node._id = where
+        stack.extend((child, f"{where}_{k}") for k, child in enumerate(node._children.values()))
+
+
+_PAGE_PARTS = ("header", "html", "script")
+
+
+def render_page(m: folium.Map) -> str:
+    """The HTML page of ``m``, the same each time it is rendered.
+
+    Elements are named by :func:`stable_ids`. Folium adds what it renders to the page's
+    header, body and script under the element names, and some elements (the ``addTo`` of
+    every layer) are created anew at each rendering, so a second rendering repeated them;
+    here what the previous rendering added is taken out first.
+    """
+    figure = m.get_root()
+    if not isinstance(figure, Figure):
+        stable_ids(m)
+        return figure.render()
+    for part, keys in getattr(m, "_relaynet_rendered", {}).items():
+        children = getattr(figure, part)._children
+        for key in keys:
+            children.pop(key, None)
+    before = {part: set(getattr(figure, part)._children) for part in _PAGE_PARTS}
+    stable_ids(m)
+    html = figure.render()
+    m._relaynet_rendered = {
+        part: [k for k in getattr(figure, part)._children if k not in before[part]]
+        for part in _PAGE_PARTS
+    }
+    return html
 
 
 def _uses_awesome_markers(element) -> bool:

@@ -96,8 +96,16 @@ def inline_assets(html: str, *, strict: bool = True) -> str:
 
 
 def map_html(m: folium.Map, *, offline: bool = False) -> str:
-    """The full HTML page of a folium map, with its assets inlined when ``offline``."""
-    html = m.get_root().render()
+    """The full HTML page of a folium map, with its assets inlined when ``offline``.
+
+    Every element is named from its place in the map, also for a plain :class:`folium.Map`,
+    and a second rendering replaces what the first one added to the page
+    (:func:`relaynet.maps._page.render_page`): the same map gives the same page, byte for
+    byte.
+    """
+    from ._page import render_page
+
+    html = render_page(m)
     return inline_assets(html) if offline else html
 
 
