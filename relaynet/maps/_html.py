@@ -202,11 +202,20 @@ def day_text(text: object) -> str:
     return esc(text).replace("-", "\u2013").replace(",", ", ")
 
 
-def status_lines(when: pd.Timestamp, tz: str | None = None) -> list[str]:
+def status_lines(when: pd.Timestamp, tz: str | None = None, *, made: bool = False) -> list[str]:
     """The three status lines (open, closed, unknown) at ``when`` (wall-clock time in
-    ``tz``), as escaped HTML."""
+    ``tz``), as escaped HTML. ``made``: ``when`` is the time the map was made, not a time
+    the caller chose, and the lines say so (the page may be read days later)."""
     stamp = esc(when.strftime("%a %d %b %Y %H:%M"))
-    zone = f" ({esc(tz)} time)" if tz else ""
+    zone = f"{esc(tz)} time" if tz else ""
+    if made:
+        where = f"{stamp}, {zone}" if zone else stamp
+        return [
+            f'<div class="rn-status rn-open">Open when the map was made ({where})</div>',
+            f'<div class="rn-status rn-closed">Closed when the map was made ({where})</div>',
+            '<div class="rn-status rn-unknown">Opening hours unknown</div>',
+        ]
+    zone = f" ({zone})" if zone else ""
     return [
         f'<div class="rn-status rn-open">Open at {stamp}{zone}</div>',
         f'<div class="rn-status rn-closed">Closed at {stamp}{zone}</div>',
@@ -214,13 +223,26 @@ def status_lines(when: pd.Timestamp, tz: str | None = None) -> list[str]:
     ]
 
 
+def status_lines_at_view(tz: str) -> list[str]:
+    """Status lines of a map whose "open now" is worked out in the browser when the page is
+    read (:class:`~relaynet.maps._layers.PointClusterLayer`): these are shown only where the
+    browser cannot tell the time in ``tz``."""
+    return [
+        f'<div class="rn-status rn-unknown">Open now: see the hours ({esc(tz)} time)</div>',
+        f'<div class="rn-status rn-unknown">Open now: see the hours ({esc(tz)} time)</div>',
+        '<div class="rn-status rn-unknown">Opening hours unknown</div>',
+    ]
+
+
 def swatch(color: str, text: str, shape: str = "circle") -> str:
     """One legend line: a swatch (``circle``, ``square``, ``line``, ``ring``) or a pin
-    (``pin:GLYPH``) and an already escaped label."""
+    (``pin:GLYPH``) and an already escaped label; ``note``: a line of small text."""
     if shape.startswith("pin:"):
         return f"<div>{pin_svg(color, shape[4:])}{text}</div>"
     if shape == "icon":
         return f"<div>{text}</div>"
+    if shape == "note":
+        return f'<div class="rn-note">{text}</div>'
     cls = {"square": "rn-swatch rn-square", "line": "rn-swatch rn-line"}.get(shape, "rn-swatch")
     if shape == "line":
         style = f"border-color:{esc(color)}"

@@ -101,6 +101,10 @@ def decode_shape(geometry: dict) -> dict:
     return {"type": "MultiPolygon", "coordinates": polygons}
 
 
+NO_NAME = "(no name)"
+"""What a point's popup shows for a point without a name."""
+
+
 class PointClusterLayer(MarkerCluster):
     """Relay points of one network as pins in a marker cluster.
 
@@ -125,7 +129,15 @@ class PointClusterLayer(MarkerCluster):
     day_labels
         Escaped labels of the seven days (``"Mon 24/11"`` …).
     status_html
-        Escaped HTML lines of the open/closed status.
+        Escaped HTML lines of the open/closed status (three per time zone: open, closed,
+        unknown).
+    live
+        ``None``: the status is ``status_html``. Otherwise one ``[zone, zone_html]`` per time
+        zone (IANA name, and escaped for display): "open now" is worked out in the browser
+        when the popup opens, from the week's hours and the time in that zone (the
+        ``status_html`` lines are shown only where the browser cannot tell that time).
+    hours_note
+        Escaped HTML shown under the hours (``""`` for none).
     color
         Pin colour (hex).
     name
@@ -141,6 +153,8 @@ class PointClusterLayer(MarkerCluster):
                 var hours = {{ this.hours|tojson }};
                 var days = {{ this.day_labels|tojson }};
                 var status = {{ this.status_html|tojson }};
+                var live = {{ this.live|tojson }};
+                var note = {{ this.hours_note|tojson }};
                 var texts = {{ this.texts|tojson }};
                 var profiles = {{ this.profiles|tojson }};
                 var network = {{ this.network_html|tojson }};
@@ -160,7 +174,15 @@ class PointClusterLayer(MarkerCluster):
                     if (texts[h[7]]) {
                         out += '<div class="rn-unknown">hours source: ' + texts[h[7]] + '</div>';
                     }
-                    return out;
+                    return out + (note ? '<div class="rn-unknown">' + note + '</div>' : '');
+                };
+                var state = function (h) {        // open now, worked out when the popup opens
+                    var k = h[8], zone = live && k % 3 !== 2 ? live[Math.floor(k / 3)] : null;
+                    var now = zone ? relaynet.clock(zone[0]) : null;
+                    if (!now) { return status[k]; }
+                    var open = relaynet.openAt(texts[h[now.day]], now.minute);
+                    return '<div class="rn-status ' + (open ? 'rn-open">Open now' : 'rn-closed">'
+                        + 'Closed now') + ' (' + now.text + ', ' + zone[1] + ' time)</div>';
                 };
                 var popup = function (layer) {
                     var r = layer.options.relaynetRow, p = profiles[r[6]], h = hours[r[7]];
@@ -171,7 +193,7 @@ class PointClusterLayer(MarkerCluster):
                         + '<tr><th>Services</th><td>' + texts[p[1]] + '</td></tr>'
                         + '<tr><th>Parcel limits</th><td>' + texts[p[2]] + '</td></tr>'
                         + '<tr><th>Point id</th><td>' + r[2] + '</td></tr></table>'
-                        + status[h[8]] + week(h) + '</div>';
+                        + state(h) + week(h) + '</div>';
                 };
                 var markers = new Array(data.length), lat = 0, lon = 0;
                 var coords = [new Int32Array(data.length), new Int32Array(data.length)];
@@ -219,6 +241,8 @@ class PointClusterLayer(MarkerCluster):
         *,
         cluster: bool = True,
         show: bool = True,
+        live: list[list[str]] | None = None,
+        hours_note: str = "",
     ) -> None:
         super().__init__(
             name=name,
@@ -242,6 +266,8 @@ class PointClusterLayer(MarkerCluster):
         self.status_html = status_html
         self.color = color
         self.cluster = cluster
+        self.live = live
+        self.hours_note = hours_note
 
 
 class DotsLayer(Layer):
@@ -252,8 +278,10 @@ class DotsLayer(Layer):
     columns
         ``lat`` and ``lon`` (integers of 1e-5 degree, each as the step from the previous
         place: see :func:`deltas`), ``w`` (weight), ``n`` (escaped name), ``a`` (index into
-        ``areas``), ``d`` (distance in 100 m, -1 for none) and optionally ``p`` (escaped id
-        of the nearest point). The browser draws the largest circles first.
+        ``areas``), ``d`` (distance in 100 m, -1 for none; rounded up for places not
+        covered) and optionally ``p`` (escaped id of the nearest point, shown as
+        ``"Name (id)"`` with the name from the ``named_by`` layers). The browser draws the
+        largest circles first.
     style
         ``color``, ``fillColor``, ``weight``, ``opacity``, ``fillOpacity``.
     name
@@ -273,6 +301,9 @@ class DotsLayer(Layer):
         (no coordinates of their own).
     below
         A :class:`DotsLayer` drawn under this one: its pointer yields to this layer.
+    named_by
+        :class:`PointClusterLayer` objects whose rows give the names of the points in ``p``
+        (looked up in the browser when a tooltip is first shown: no name travels twice).
     """
 
     _template = DataTemplate(
@@ -307,11 +338,26 @@ class DotsLayer(Layer):
                     y += d.lat[k]; x += d.lon[k]; lat[k] = y; lon[k] = x;
                 }
                 options.lat = lat; options.lon = lon; options.px = px;
+                var named = null;
+                var point = function (id) {     // "Name (id)" from the point layers
+                    if (named === null) {
+                        named = Object.create(null);
+                        [{% for s in this.named_by %}{{ s.get_name() }},{% endfor %}]
+                            .forEach(function (g) {
+                                g.relaynetData.forEach(function (r) {
+                                    if (r[3] !== {{ this.no_name|tojson }} && r[3] !== r[2]) {
+                                        named[r[2]] = r[3] + ' (' + r[2] + ')';
+                                    }
+                                });
+                            });
+                    }
+                    return named[id] || id;
+                };
                 options.tip = function (i) {
                     var where = areas[d.a[i]] ? ' (' + areas[d.a[i]] + ')' : '';
                     var reach = d.d[i] < 0 ? 'no eligible point'
                         : (d.d[i] / 10).toFixed(1) + ' km to the nearest point'
-                          + (d.p && d.p[i] ? ' (' + d.p[i] + ')' : '');
+                          + (d.p && d.p[i] ? ', ' + point(d.p[i]) : '');
                     return '<b>' + d.n[i] + '</b>' + where + '<br>' + num(d.w[i]) + ' people · '
                         + reach + ' · ' + status;
                 };
@@ -340,9 +386,12 @@ class DotsLayer(Layer):
         sources: list | None = None,
         below: DotsLayer | None = None,
         show: bool = True,
+        named_by: list | None = None,
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "DotsLayer"
+        self.named_by = named_by or []
+        self.no_name = NO_NAME
         self.columns = columns
         self.style = style
         self.pane = pane
@@ -437,22 +486,45 @@ class GeoLayer(Layer):
                         return L.circleMarker(latlng, o);
                     },
                     onEachFeature: function (f, l) {
+                        // a demand place under the pointer wins: its own tooltip and popup
+                        // show (relaynet.Dots), not the zone's or the area's
                         var p = f.properties;
-                        if (p.p || p.h) {
-                            l.bindPopup(function () { return popup(p); }, {
-                                maxWidth: 360, autoPanPaddingTopRight: [330, 20]
-                            });
-                        }
                         var tip = p.t || (p.h && tipField >= 0
                             ? p.h + ' · ' + p.v[tipField] + ' ' + fields[tipField].toLowerCase()
                             : null);
-                        if (tip) { l.bindTooltip(tip, {sticky: true}); }
+                        if (tip) {
+                            l.on("mousemove", function (e) {
+                                var map = layer._map;
+                                if (!map) { return; }
+                                if (relaynet.placeAt(map, e.latlng)) {
+                                    map.closeTooltip(tooltip); return;
+                                }
+                                tooltip.setLatLng(e.latlng).setContent(tip);
+                                if (!map.hasLayer(tooltip)) { tooltip.openOn(map); }
+                            });
+                            l.on("mouseout", function () {
+                                if (layer._map) { layer._map.closeTooltip(tooltip); }
+                            });
+                        }
+                        if (p.p || p.h) {
+                            l.on("click", function (e) {
+                                var map = layer._map;
+                                if (!map || relaynet.placeAt(map, e.latlng)) { return; }
+                                L.DomEvent.stop(e);
+                                L.popup({maxWidth: 360, autoPanPaddingTopRight: [330, 20]})
+                                    .setLatLng(e.latlng).setContent(popup(p)).openOn(map);
+                            });
+                        }
                     }
                 });
+                var tooltip = L.tooltip({sticky: true, direction: "top", offset: [0, -6]});
                 layer.relaynetFeatures = features;
                 var filled = false;
                 layer.on("add", function () {
                     if (!filled) { filled = true; layer.addData(features); }
+                });
+                layer.on("remove", function () {
+                    if (tooltip._map) { tooltip._map.closeTooltip(tooltip); }
                 });
                 return layer;
             })();
@@ -498,6 +570,9 @@ class MarkerLayer(Layer):
         Pin colour (hex) and glyph name (``"star"`` …).
     name
         Layer name shown in the layer control (escaped HTML).
+    pane
+        Map pane of the pins (default Leaflet's marker pane); ``"rn-sites"`` puts them just
+        under the relay points' clusters, so no pin hides a cluster's count.
     """
 
     _template = DataTemplate(
@@ -508,8 +583,14 @@ class MarkerLayer(Layer):
                 var icon = relaynet.icon({{ this.color|tojson }}, {{ this.glyph|tojson }});
                 var group = L.featureGroup();
                 data.forEach(function (r) {
-                    L.marker([r[0] / 1e5, r[1] / 1e5],
-                             {icon: icon, title: r[2], zIndexOffset: 1000})
+                    L.marker([r[0] / 1e5, r[1] / 1e5], {
+                        icon: icon, title: r[2], riseOnHover: true,
+                        {%- if this.pane %}
+                        pane: {{ this.pane|tojson }}
+                        {%- else %}
+                        zIndexOffset: 1000
+                        {%- endif %}
+                    })
                         .bindPopup(r[3], {maxWidth: 340, autoPanPaddingTopRight: [330, 20]})
                         .bindTooltip(r[4]).addTo(group);
                 });
@@ -519,13 +600,21 @@ class MarkerLayer(Layer):
     )
 
     def __init__(
-        self, rows: list[list], color: str, glyph: str, name: str, *, show: bool = True
+        self,
+        rows: list[list],
+        color: str,
+        glyph: str,
+        name: str,
+        *,
+        show: bool = True,
+        pane: str | None = None,
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "MarkerLayer"
         self.rows = rows
         self.color = color
         self.glyph = glyph
+        self.pane = pane
 
 
 class CircleLayer(Layer):

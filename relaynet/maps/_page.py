@@ -12,7 +12,8 @@ pane                      z      layers
 ``rn-shapes``             420    outlines, choropleths, gap zones, isochrones —
                                  one canvas, drawn in that order
 ``rn-uncovered``          440    uncovered demand places (canvas tiles)
-Leaflet's ``markerPane``  600    relay points, proposed sites
+``rn-sites``              590    proposed sites (under the clusters' counts)
+Leaflet's ``markerPane``  600    relay points
 ========================= ====== ==============================================
 
 jQuery, Bootstrap, Font Awesome and awesome-markers (1.3 MB inlined) are linked only
@@ -31,6 +32,7 @@ import json
 import folium
 from branca.element import Element, Figure, MacroElement
 from folium.folium import _default_css, _default_js
+from folium.map import FitBounds
 from folium.template import Template
 
 from ._html import GLYPH_SVG
@@ -43,6 +45,7 @@ PANES = (
     ("rn-covered", 400),
     ("rn-shapes", 420),
     ("rn-uncovered", 440),
+    ("rn-sites", 590),
 )
 
 SCRIPT = r"""
@@ -52,6 +55,13 @@ window.relaynet = window.relaynet || (function () {
         var s = Math.sin(lat * PI / 180);
         s = Math.max(Math.min(s, 0.9999), -0.9999);
         return [(lon + 180) / 360 * 256, (0.5 - Math.log((1 + s) / (1 - s)) / (4 * PI)) * 256];
+    }
+    var places = [];                        // Dots layers with tooltips, on a map
+    function placeAt(map, latlng) {         // a place is under the pointer: it wins
+        for (var k = 0; k < places.length; k++) {
+            if (places[k]._map === map && places[k].hit(latlng) >= 0) { return true; }
+        }
+        return false;
     }
     var Dots = L.GridLayer.extend({
         // options.lat / options.lon: coordinates × 1e5 (integers); options.px: radius in
@@ -165,6 +175,7 @@ window.relaynet = window.relaynet || (function () {
             };
             map.on("mousemove", this._move);
             map.on("click", this._click);
+            places.push(this);
         },
         _covered: function (latlng, i) {       // another Dots layer on top has a circle here
             var above = this.options.above || [];
@@ -177,6 +188,8 @@ window.relaynet = window.relaynet || (function () {
             if (this._move) {
                 map.off("mousemove", this._move); map.off("click", this._click);
                 map.closeTooltip(this._tooltip);
+                var k = places.indexOf(this);
+                if (k >= 0) { places.splice(k, 1); }
             }
             L.GridLayer.prototype.onRemove.call(this, map);
         }
@@ -204,7 +217,39 @@ window.relaynet = window.relaynet || (function () {
         if (!renderers[pane]) { renderers[pane] = L.canvas({pane: pane, padding: 0.5}); }
         return renderers[pane];
     }
-    return {Dots: Dots, project: project, pin: pin, icon: icon, glyphs: GLYPHS, canvas: canvas};
+    var DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], clocks = {};
+    function clock(zone) {                  // now in a time zone: day (0 = Monday), minute
+        try {
+            if (!clocks[zone]) {
+                clocks[zone] = new Intl.DateTimeFormat("en-GB", {
+                    timeZone: zone, weekday: "short", hour: "2-digit", minute: "2-digit",
+                    hourCycle: "h23"
+                });
+            }
+            var parts = {};
+            clocks[zone].formatToParts(new Date()).forEach(function (p) {
+                parts[p.type] = p.value;
+            });
+            var day = DAYS.indexOf(parts.weekday);
+            if (day < 0) { return null; }
+            return {day: day, minute: (+parts.hour % 24) * 60 + +parts.minute,
+                    text: parts.weekday + " " + parts.hour + ":" + parts.minute};
+        } catch (e) {
+            return null;
+        }
+    }
+    function openAt(text, minute) {          // "09:00–12:00, 14:00–18:00" holds the minute
+        var re = /(\d\d):(\d\d)\u2013(\d\d):(\d\d)/g, m;
+        while ((m = re.exec(text)) !== null) {
+            if (+m[1] * 60 + +m[2] <= minute && minute < +m[3] * 60 + +m[4]) { return true; }
+        }
+        return false;
+    }
+    function embedded() {                    // shown inside another page (report, notebook)
+        try { return window.self !== window.top; } catch (e) { return true; }
+    }
+    return {Dots: Dots, project: project, pin: pin, icon: icon, glyphs: GLYPHS, canvas: canvas,
+            placeAt: placeAt, clock: clock, openAt: openAt, embedded: embedded};
 })();
 """.replace("__GLYPHS__", json.dumps(GLYPH_SVG, sort_keys=True))
 
@@ -222,10 +267,13 @@ CSS = """
  max-height:calc(100vh - 150px);max-width:260px;overflow:auto}
 .rn-legend summary{font-weight:700;cursor:pointer}
 .rn-legend b{display:block;margin-top:4px}
+.rn-legend .rn-note{color:#52606d;font-size:11px;line-height:1.3;margin-top:2px}
 .rn-swatch{display:inline-block;width:12px;height:12px;border-radius:50%;
  margin-right:6px;vertical-align:-1px;border:1px solid #0003}
 .rn-square{border-radius:2px}.rn-line{height:0;border:0;border-top:2px solid;border-radius:0}
 .rn-legend svg{width:14px;height:18px;margin-right:4px;vertical-align:-4px}
+.leaflet-container{font-size:13px}
+.leaflet-control-layers{font:13px/1.4 system-ui,sans-serif}
 .leaflet-control-layers-overlays label{white-space:nowrap}
 .leaflet-pane > svg{pointer-events:none}
 """
@@ -261,7 +309,9 @@ class RelayMap(folium.Map):
     """A :class:`folium.Map` with relaynet's panes, scale bar and shared script.
 
     Every element of the map gets an id from its place in the map (:func:`stable_ids`) when
-    the page is rendered, so the same map gives the same page, byte for byte.
+    the page is rendered, so the same map gives the same page, byte for byte. A layer
+    control collapses to its button when the map is shown inside another page (the
+    report's frame, a notebook) or on a narrow screen.
 
     Parameters
     ----------
@@ -269,7 +319,9 @@ class RelayMap(folium.Map):
         Inline Leaflet and the other JavaScript/CSS when the map is shown in Jupyter or
         written with :meth:`save` (works without internet; tiles still need a server).
     **kwargs
-        Passed to :class:`folium.Map` (``tiles``, ``location``, ``zoom_start`` …).
+        Passed to :class:`folium.Map` (``tiles``, ``location``, ``zoom_start`` …); a
+        ``tiles`` name is shown in the layer control as people write it
+        (``"OpenStreetMap"``).
     """
 
     default_js = _LEAFLET_JS
@@ -277,7 +329,16 @@ class RelayMap(folium.Map):
 
     def __init__(self, *, offline: bool = False, **kwargs) -> None:
         kwargs.setdefault("control_scale", False)
-        super().__init__(**kwargs)
+        tiles = kwargs.pop("tiles", "OpenStreetMap")
+        if isinstance(tiles, str):
+            tiles = folium.TileLayer(
+                tiles,
+                attr=kwargs.pop("attr", None),
+                name=tile_name(tiles),
+                min_zoom=kwargs.get("min_zoom") or 0,
+                max_zoom=kwargs.get("max_zoom") or 18,
+            )
+        super().__init__(tiles=tiles, **kwargs)
         self.offline = bool(offline)
         self.add_child(PageSetup(), name="relaynet_setup")
 
@@ -286,6 +347,13 @@ class RelayMap(folium.Map):
             # a folium.Icon added by hand needs what folium's default map links
             self.default_js = list(_default_js)
             self.default_css = list(_default_css)
+        fits = [c for c in self._children.values() if isinstance(c, FitBounds)]
+        for fit in fits:  # no zoom animation at load: a later fit must not race with it
+            fit.options.setdefault("animate", False)
+        bounds = fits[-1].bounds if fits else None
+        for key, child in list(self._children.items()):
+            if isinstance(child, folium.LayerControl) and f"{key}_fold" not in self._children:
+                self.add_child(FoldWhenEmbedded(child, bounds), name=f"{key}_fold")
         stable_ids(self)
         super().render(**kwargs)
 
@@ -313,6 +381,25 @@ class RelayMap(folium.Map):
             return
         with open(outfile, "w", encoding="utf-8") as handle:
             handle.write(page)
+
+
+def tile_name(tiles: str) -> str:
+    """Name of a background in the layer control: ``"OpenStreetMap"`` as given, a lower-case
+    folium name as its provider spells it (``"cartodbpositron"`` → ``"CartoDB Positron"``),
+    ``"Background map"`` for a URL. Escaped (the layer control shows names as HTML)."""
+    from ._html import esc
+
+    if "{" in tiles or "://" in tiles:
+        return "Background map"
+    if tiles != tiles.lower():
+        return esc(tiles)
+    try:
+        import xyzservices
+
+        provider = xyzservices.providers.query_name(tiles)
+    except (ImportError, ValueError):
+        return esc(tiles)
+    return esc(str(provider.name).replace(".", " "))
 
 
 def stable_ids(element: Element) -> None:
@@ -364,6 +451,37 @@ def render_page(m: folium.Map) -> str:
         for part in _PAGE_PARTS
     }
     return html
+
+
+class FoldWhenEmbedded(MacroElement):
+    """Collapses a layer control to its button when the map is inside another page (the
+    report's frame, a notebook) or narrower than 760 px: open, the panel hid part of a
+    small map. The map is then fitted again to ``bounds`` in quarter zoom steps, so the
+    data fill the small frame. Added by :class:`RelayMap` next to every
+    :class:`folium.LayerControl`."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (control, map, bounds) {
+            if (!relaynet.embedded() && map.getSize().x >= 760) { return; }
+            control.remove();
+            control.options.collapsed = true;
+            control.addTo(map);
+            if (bounds) {
+                map.options.zoomSnap = 0.25;
+                map.fitBounds(bounds, {padding: [12, 12], animate: false});
+            }
+        })({{ this.control.get_name() }}, {{ this._parent.get_name() }}, {{ this.bounds|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, control: folium.LayerControl, bounds=None) -> None:
+        super().__init__()
+        self._name = "FoldWhenEmbedded"
+        self.control = control
+        self.bounds = bounds
 
 
 def _uses_awesome_markers(element) -> bool:

@@ -2,7 +2,10 @@
 
 The bundled ``departements.geojson`` (96 metropolitan départements, ``code`` and ``nom``)
 is used when the assessment's areas are département codes (the bundled communes' and
-La Poste's ``area_id``); other areas come as a GeoDataFrame from the caller.
+La Poste's ``area_id``); other areas come as a GeoDataFrame from the caller. The overseas
+départements have no outline there: :func:`overseas_departements` takes theirs from the
+bundled ``france.geojson`` (for the maps, where they are drawn where they lie; a static
+figure of France leaves them out and says so).
 """
 
 from __future__ import annotations
@@ -48,6 +51,40 @@ def departements() -> gpd.GeoDataFrame:
     return frame.to_crs(CRS)[["area_id", "area_name", "geometry"]]
 
 
+OVERSEAS_CODES: dict[str, str] = {
+    "Guadeloupe": "971",
+    "Martinique": "972",
+    "Guyane": "973",
+    "La Réunion": "974",
+    "Mayotte": "976",
+}
+"""INSEE codes of the overseas départements, by their name in ``france.geojson``."""
+
+
+@functools.lru_cache(maxsize=1)
+def overseas_departements() -> gpd.GeoDataFrame:
+    """Outlines of the five overseas départements (``area_id`` 971–974, 976), from the
+    bundled ``france.geojson`` (union of their communes, widened 1.5 km)."""
+    frame = gpd.read_file(datasets.path("france.geojson"))
+    frame = frame[frame["name"].isin(list(OVERSEAS_CODES))]
+    frame = frame.assign(area_id=frame["name"].map(OVERSEAS_CODES), area_name=frame["name"])
+    frame = frame.sort_values("area_id").reset_index(drop=True)
+    return frame.to_crs(CRS)[["area_id", "area_name", "geometry"]]
+
+
+def unmapped_areas(access: pd.DataFrame, by: str, shapes: pd.DataFrame | None) -> pd.DataFrame:
+    """Areas of an access table that have no outline in ``shapes``: ``area_id`` and
+    ``area_name`` (from the access table when it has one), sorted by code."""
+    if by not in access.columns:
+        return pd.DataFrame({"area_id": [], "area_name": []})
+    ids = access[by].astype(str)
+    names = access["area_name"] if "area_name" in access.columns else ids
+    table = pd.DataFrame({"area_id": ids.to_numpy(), "area_name": names.to_numpy()})
+    table = table.drop_duplicates("area_id").sort_values("area_id")
+    drawn = set() if shapes is None else set(shapes["area_id"].astype(str))
+    return table[~table["area_id"].isin(drawn)].reset_index(drop=True)
+
+
 def area_table(access: pd.DataFrame, by: str) -> pd.DataFrame:
     """People, people covered and share covered per area of an access table."""
     if by not in access.columns:
@@ -69,7 +106,11 @@ def area_table(access: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def area_shapes(
-    access: pd.DataFrame, by: str, areas: gpd.GeoDataFrame | None = None
+    access: pd.DataFrame,
+    by: str,
+    areas: gpd.GeoDataFrame | None = None,
+    *,
+    overseas: bool = False,
 ) -> gpd.GeoDataFrame | None:
     """Outlines of the areas of an access table (those with places) and their coverage, or
     ``None``.
@@ -84,12 +125,17 @@ def area_shapes(
         Polygons with an ``area_id`` column (values of ``by``) and optionally
         ``area_name``; ``None``: the bundled départements when at least half of the
         areas are département codes, else no shapes.
+    overseas
+        With the bundled départements: add the overseas ones (:func:`overseas_departements`;
+        a map draws them where they lie, a figure of France would be stretched by them).
     """
     table = area_table(access, by)
     if areas is None:
         shapes = departements()
         if table["area_id"].isin(shapes["area_id"]).mean() < 0.5:
             return None
+        if overseas:
+            shapes = pd.concat([shapes, overseas_departements()], ignore_index=True)
     else:
         if not isinstance(areas, gpd.GeoDataFrame) or "area_id" not in areas.columns:
             raise ParameterError("areas: expected a GeoDataFrame with an 'area_id' column")
@@ -111,10 +157,13 @@ def classify(values, classes) -> np.ndarray:
 
 
 __all__ = [
+    "OVERSEAS_CODES",
     "SHARE_CLASSES",
     "UNCOVERED_CLASSES",
     "area_shapes",
     "area_table",
     "classify",
     "departements",
+    "overseas_departements",
+    "unmapped_areas",
 ]

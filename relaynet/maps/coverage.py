@@ -73,7 +73,31 @@ def radius_px(weight: np.ndarray, *, smallest: float = 2.0, largest: float = 16.
     return np.round(smallest + (largest - smallest) * np.sqrt(np.minimum(weight / cap, 1.0)), 1)
 
 
-def _demand_layers(access: pd.DataFrame, by: str | None) -> tuple[DotsLayer, DotsLayer]:
+def point_labels(points: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """``{point_id: "Name (point_id)"}``, escaped HTML, for the relay points that have a
+    name (the others are shown by their id alone)."""
+    if points is None or "point_id" not in points.columns or "name" not in points.columns:
+        return {}
+    out = {}
+    for pid, name in zip(points["point_id"], points["name"], strict=True):
+        pid_html, name_html = _html.esc(pid), _html.esc(name)
+        if pid_html and name_html and name_html != pid_html:
+            out[str(pid)] = f"{name_html} ({pid_html})"
+    return out
+
+
+def _point_label(point_id: object, names: dict[str, str]) -> str:
+    """A point as people read it, escaped: its name and id, or its id."""
+    if point_id is None or point_id is pd.NA or _html.esc(point_id) == "":
+        return ""
+    return names.get(str(point_id), _html.esc(point_id))
+
+
+def _demand_layers(
+    access: pd.DataFrame, by: str | None, point_layers: list | None = None
+) -> tuple[DotsLayer, DotsLayer]:
+    """Covered and uncovered places; the uncovered ones name their nearest point (from
+    ``point_layers``, in the browser)."""
     weight = access["weight"].to_numpy(float)
     finite = np.nan_to_num(weight, nan=0.0).clip(min=0)
     cap = float(np.quantile(finite, 0.99)) if len(finite) else 1.0
@@ -86,12 +110,14 @@ def _demand_layers(access: pd.DataFrame, by: str | None) -> tuple[DotsLayer, Dot
     else:
         area_codes, areas = np.zeros(len(access), np.int64), [""]
     distance = access["distance_m"].to_numpy(float)
-    tenths = np.where(np.isfinite(distance), np.round(np.nan_to_num(distance) / 100), -1)
-    nearest = access["point_id"].astype(object).where(access["point_id"].notna(), "")
+    # in 100 m; rounded up for places not covered, so none reads as within the standard
+    steps = np.nan_to_num(distance) / 100
+    steps = np.where(covered, np.round(steps), np.ceil(np.round(steps, 6)))
+    tenths = np.where(np.isfinite(distance), steps, -1)
+    nearest = access["point_id"].to_numpy(object)
     lat = e5(access["lat"].to_numpy(float))
     lon = e5(access["lon"].to_numpy(float))
     names = names.to_numpy(object)
-    nearest = nearest.map(_html.esc).to_numpy(object)
     layers = []
     below = None
     lat_a, lon_a = np.asarray(lat, np.int64), np.asarray(lon, np.int64)
@@ -111,7 +137,7 @@ def _demand_layers(access: pd.DataFrame, by: str | None) -> tuple[DotsLayer, Dot
             "d": [int(tenths[i]) for i in idx],
         }
         if not flag:
-            columns["p"] = [nearest[i] for i in idx]
+            columns["p"] = [_html.esc(nearest[i]) for i in idx]
         people = _html.format_number(float(finite[idx].sum()))
         layer = DotsLayer(
             columns,
@@ -123,6 +149,7 @@ def _demand_layers(access: pd.DataFrame, by: str | None) -> tuple[DotsLayer, Dot
             cap=cap,
             below=below,
             show=True,
+            named_by=None if flag else point_layers,
         )
         layers.append(layer)
         below = layer
@@ -139,7 +166,9 @@ _GAP_FIELDS = [
 ]
 
 
-def _gap_layer(gaps: gpd.GeoDataFrame) -> GeoLayer:
+def _gap_layer(gaps: gpd.GeoDataFrame, point_names: dict[str, str] | None = None) -> GeoLayer:
+    """Gap zones with their popup; the nearest point by name and id, its distance rounded
+    up (the zone's places are all beyond the standard)."""
     gaps = gaps.to_crs(CRS) if gaps.crs is not None and gaps.crs != CRS else gaps
     features = []
     geometries = encode_shapes(gaps.geometry.to_numpy(), tolerance=2e-3)
@@ -150,8 +179,14 @@ def _gap_layer(gaps: gpd.GeoDataFrame) -> GeoLayer:
             _html.esc(row.get("places")),
             _html.esc(str(row.get("areas") or "").replace(";", ", ")),
             _html.esc(labels.percent(row.get("rural_share"), 0)),
-            f"{_html.esc(row.get('nearest_point_id'))} "
-            f"({_html.esc(labels.km(row.get('nearest_point_m')))})",
+            ", ".join(
+                x
+                for x in (
+                    _point_label(row.get("nearest_point_id"), point_names or {}),
+                    _html.esc(labels.km(row.get("nearest_point_m"), up=True)),
+                )
+                if x
+            ),
         ]
         title = f"Gap zone {_html.esc(row.get('rank'))}"
         features.append(
@@ -172,13 +207,20 @@ def _gap_layer(gaps: gpd.GeoDataFrame) -> GeoLayer:
     )
 
 
+def by_area_title(what: str, kind: str) -> str:
+    """Name of a choropleth layer: ``"Share covered by départements"`` (``kind`` is the
+    singular, lower case: ``"département"``, ``"area"``)."""
+    return f"{what} by {kind}s"
+
+
 def _area_layers(shapes: gpd.GeoDataFrame, kind: str) -> list[GeoLayer]:
-    """Outlines (shown), share covered and people not covered (choropleths, off)."""
+    """Outlines (shown), share covered and people not covered (choropleths, off);
+    ``kind`` names one area (``"département"``)."""
     geometries = encode_shapes(shapes.geometry.to_numpy(), tolerance=areas_mod.SIMPLIFY_DEG)
     outline = GeoLayer(
         [{"type": "Feature", "geometry": g, "properties": {"s": 0}} for g in geometries],
         [{"color": _html.AREA_OUTLINE, "weight": 1, "opacity": 0.7, "fill": False}],
-        f"{_html.esc(kind)} outlines",
+        f"{_html.esc(kind[:1].upper() + kind[1:])}s outlines",
         pane="rn-shapes",
         interactive=False,
     )
@@ -207,7 +249,7 @@ def _area_layers(shapes: gpd.GeoDataFrame, kind: str) -> list[GeoLayer]:
     share = GeoLayer(
         None,
         styles(areas_mod.SHARE_CLASSES),
-        f"Share covered by {_html.esc(kind.lower())}",
+        _html.esc(by_area_title("Share covered", kind)),
         pane="rn-shapes",
         fields=fields,
         source=outline,
@@ -217,7 +259,7 @@ def _area_layers(shapes: gpd.GeoDataFrame, kind: str) -> list[GeoLayer]:
     people = GeoLayer(
         None,
         styles(areas_mod.UNCOVERED_CLASSES),
-        f"People not covered by {_html.esc(kind.lower())}",
+        _html.esc(by_area_title("People not covered", kind)),
         pane="rn-shapes",
         fields=fields,
         source=outline,
@@ -227,31 +269,55 @@ def _area_layers(shapes: gpd.GeoDataFrame, kind: str) -> list[GeoLayer]:
     return [outline, share, people]
 
 
+def _area_notes(access: pd.DataFrame, by: str, shapes: gpd.GeoDataFrame, kind: str) -> list:
+    """Legend lines about the areas a view of France does not show: the overseas ones
+    (drawn where they lie) and those with no outline at all."""
+    notes = []
+    overseas = shapes["area_id"].astype(str).isin(list(areas_mod.OVERSEAS_CODES.values()))
+    if overseas.any():
+        codes = ", ".join(_html.esc(c) for c in sorted(shapes.loc[overseas, "area_id"]))
+        notes.append(("", f"Overseas {kind}s ({codes}) are drawn where they lie", "note"))
+    missing = areas_mod.unmapped_areas(access, by, shapes)
+    if len(missing):
+        shown = ", ".join(
+            f"{_html.esc(n)} ({_html.esc(c)})" if _html.esc(n) != _html.esc(c) else _html.esc(c)
+            for c, n in zip(missing["area_id"][:6], missing["area_name"][:6], strict=True)
+        )
+        more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+        notes.append(("", f"No outline: {shown}{more}", "note"))
+    return notes
+
+
 def _solution_layer(solution) -> MarkerLayer:
     sites = getattr(solution, "sites", None)
     if not isinstance(sites, gpd.GeoDataFrame):
         raise ParameterError("solution: expected the result of relaynet.optimize.solve")
     sites = sites.to_crs(CRS) if sites.crs is not None and sites.crs != CRS else sites
+    model = _html.esc(labels.model_name(getattr(solution, "model", "")))
     rows = []
     for row in sites.to_dict("records"):
         gain = row.get("new_weight")
+        site_id = _html.esc(row.get("point_id"))
+        name = _html.esc(row.get("name")) or site_id
         popup = (
             '<div class="rn-popup">'
-            f"<h4>Proposed site {_html.esc(row.get('point_id'))}</h4>"
-            f"<div>{_html.esc(row.get('name'))}</div><table>"
-            f"<tr><th>Status</th><td>{_html.esc(row.get('status'))}</td></tr>"
+            f"<h4>Proposed site: {name}</h4><table>"
+            f"<tr><th>Site id</th><td>{site_id}</td></tr>"
+            f"<tr><th>Status</th><td>{_html.label(row.get('status'))}</td></tr>"
             f"<tr><th>Coverage gain</th><td>{_html.format_number(gain)} people newly covered"
             "</td></tr>"
             f"<tr><th>Assigned</th><td>{_html.format_number(row.get('assigned_weight'))} people"
             "</td></tr>"
-            f"<tr><th>Model</th><td>{_html.esc(getattr(solution, 'model', ''))}</td></tr>"
+            f"<tr><th>Model</th><td>{model[:1].upper() + model[1:]}</td></tr>"
             "</table></div>"
         )
-        tip = f"Proposed {_html.esc(row.get('point_id'))}: +{_html.format_number(gain)} people"
+        tip = f"Proposed site {name}: +{_html.format_number(gain)} people newly covered"
         geom = row["geometry"]
         title = str(row.get("name") or row.get("point_id") or "")
         rows.append([e5([geom.y])[0], e5([geom.x])[0], title, popup, tip])
-    return MarkerLayer(rows, _html.PROPOSED, "star", f"Proposed sites ({len(sites)})")
+    return MarkerLayer(
+        rows, _html.PROPOSED, "star", f"Proposed sites ({len(sites)})", pane="rn-sites"
+    )
 
 
 def _radius_layer(sources: list, radius_m: float, show: bool) -> DotsLayer:
@@ -335,7 +401,9 @@ def coverage_map(
         Name of a time window of the assessment to draw instead of the base coverage.
     when
         Datetime of the open/closed status in point popups (default: now, in the points'
-        time zone).
+        time zone, and the popups say it is the time the map was made); ``"view"``: "open
+        now" is worked out in the browser when a popup is opened, from a usual week's
+        hours, so the page does not depend on when it was made (the report uses this).
     tiles
         Folium tiles; ``None`` for no background.
     country
@@ -368,20 +436,23 @@ def coverage_map(
     follow: dict = {}
     shapes = None
     if areas is not False and by is not None and by in access.columns:
-        shapes = areas_mod.area_shapes(access, by, None if areas is None else areas)
+        shapes = areas_mod.area_shapes(
+            access, by, None if areas is None else areas, overseas=areas is None
+        )
     if shapes is not None and len(shapes):
-        kind = "Départements" if areas is None else "Areas"
+        kind = "département" if areas is None else "area"
         outline, share, people = _area_layers(shapes, kind)
         for layer in (outline, share, people):
             layer.add_to(m)
-        legend.append(("Areas", [(_html.AREA_OUTLINE, f"{kind} outlines", "line")]))
-        title = f"Share covered by {kind.lower()}"
-        legend.append((title, [(c, _html.esc(t), "square") for _, c, t in areas_mod.SHARE_CLASSES]))
+        notes = _area_notes(access, by, shapes, kind)
+        legend.append(("Areas", [(_html.AREA_OUTLINE, outline.layer_name, "line"), *notes]))
+        title = by_area_title("Share covered", kind)
+        entries = [(c, _html.esc(t), "square") for _, c, t in areas_mod.SHARE_CLASSES]
+        legend.append((title, entries + notes))
         follow[title] = share
-        title = f"People not covered by {kind.lower()}"
-        legend.append(
-            (title, [(c, _html.esc(t), "square") for _, c, t in areas_mod.UNCOVERED_CLASSES])
-        )
+        title = by_area_title("People not covered", kind)
+        entries = [(c, _html.esc(t), "square") for _, c, t in areas_mod.UNCOVERED_CLASSES]
+        legend.append((title, entries + notes))
         follow[title] = people
     standard = getattr(assessment, "standard", None)
     distance = getattr(standard, "distance_m", None)
@@ -390,7 +461,8 @@ def coverage_map(
     if points is not None:
         points = _as_points(points)
         point_group, colors = point_layers(points, when=when, country=country, tz=tz)
-    covered_layer, uncovered_layer = _demand_layers(access.loc[ok], by)
+    names = point_labels(points)
+    covered_layer, uncovered_layer = _demand_layers(access.loc[ok], by, point_group)
     covered_layer.add_to(m)
     demand_title = "Places (circle area ∝ people)"
     legend.insert(
@@ -407,7 +479,7 @@ def coverage_map(
         _isochrone_layer(isochrones).add_to(m)
         legend.append(("Isochrones", [(_ISO_COLORS[0], "drive time areas", "square")]))
     if gaps is not None and len(gaps):
-        gap_layer = _gap_layer(gaps)
+        gap_layer = _gap_layer(gaps, names)
         gap_layer.add_to(m)
         legend.insert(1, ("Gap zones", [(_html.GAP, "Zone of uncovered places", "square")]))
         follow["Gap zones"] = gap_layer

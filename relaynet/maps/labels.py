@@ -41,6 +41,20 @@ WINDOW_NAMES: dict[str, str] = {
 }
 """The four standard time windows of :mod:`relaynet.coverage.windows`, in words."""
 
+MODEL_NAMES: dict[str, str] = {
+    "mclp": "maximal covering (MCLP)",
+    "lscp": "set covering (LSCP)",
+    "pmedian": "p-median",
+    "backup": "backup covering",
+}
+"""The siting models of :mod:`relaynet.optimize`, in words."""
+
+LOCATION_SOURCES: dict[str, str] = {
+    "town_hall": "at the town hall",
+    "centroid": "at the polygon centroid",
+}
+"""Where a demand place's point stands (``location_source`` of the demand), in words."""
+
 DENSITY_NAMES: dict[str, str] = {
     "urban": "Urban",
     "intermediate": "Intermediate",
@@ -76,6 +90,17 @@ def density_name(value: object) -> str:
     return DENSITY_NAMES.get(str(value), _token(value))
 
 
+def model_name(value: object) -> str:
+    """``"mclp"`` → ``"maximal covering (MCLP)"``; unknown models in upper case."""
+    return MODEL_NAMES.get(str(value).lower(), str(value).upper())
+
+
+def location_source(value: object) -> str:
+    """``"town_hall"`` → ``"at the town hall"``; others ``"at the …"`` in words."""
+    text = str(value).replace("_", " ").strip()
+    return LOCATION_SOURCES.get(str(value), f"at the {text}" if text else "unknown")
+
+
 def _number(value) -> float:
     try:
         number = float(value)
@@ -104,10 +129,19 @@ def points_diff(difference, digits: int = 1) -> str:
     return "—" if not math.isfinite(number) else f"{100 * number:+.{digits}f} pp"
 
 
-def km(metres, digits: int = 1) -> str:
-    """Metres as kilometres with one decimal: ``1856.3`` → ``"1.9 km"``."""
+def km(metres, digits: int = 1, *, up: bool = False) -> str:
+    """Metres as kilometres with one decimal: ``1856.3`` → ``"1.9 km"``.
+
+    ``up``: rounded up (``5004`` → ``"5.1 km"``), for the distance of a place that is *not*
+    covered: it never reads as within the standard (``"5.0 km"`` under a 5 km standard).
+    """
     number = _number(metres)
-    return "—" if not math.isfinite(number) else f"{number / 1000:.{digits}f} km"
+    if not math.isfinite(number):
+        return "—"
+    if up:
+        steps = 10**digits
+        number = math.ceil(round(number * steps / 1000, 6)) * 1000 / steps
+    return f"{number / 1000:.{digits}f} km"
 
 
 def minutes(seconds, digits: int = 0) -> str:
@@ -119,13 +153,17 @@ def minutes(seconds, digits: int = 0) -> str:
 __all__ = [
     "DENSITY_NAMES",
     "KIND_NAMES",
+    "LOCATION_SOURCES",
+    "MODEL_NAMES",
     "NETWORK_NAMES",
     "WINDOW_NAMES",
     "count",
     "density_name",
     "kind_name",
     "km",
+    "location_source",
     "minutes",
+    "model_name",
     "network_name",
     "percent",
     "points_diff",

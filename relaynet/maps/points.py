@@ -14,7 +14,7 @@ from .. import hours
 from ..errors import ParameterError
 from ..io.schema import CRS
 from . import _html, labels
-from ._layers import PointClusterLayer, deltas, e5, spatial_order
+from ._layers import NO_NAME, PointClusterLayer, deltas, e5, spatial_order
 from ._page import RelayMap
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,30 @@ def resolve_tz(points: pd.DataFrame, tz: str | None) -> np.ndarray:
     return np.full(n, str(zone), dtype=object)
 
 
+AT_VIEW = "view"
+"""``when=AT_VIEW``: "open now" is worked out in the browser when a popup opens, from the
+hours of a usual week, so the page does not depend on the time it was made (reports)."""
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def _usual_week_note(monday: pd.Timestamp) -> str:
+    """The line under the hours of a usual week (plain text)."""
+    sunday = monday + pd.Timedelta(days=6)
+    return (
+        f"Hours of a usual week (as on {monday.day}\u2013{sunday.day} "
+        f"{_MONTHS[sunday.month - 1]} {sunday.year}, no public holiday); holidays and dated "
+        "closures are "
+        "not shown."
+    )
+
+
+def _at_view(when) -> bool:
+    return isinstance(when, str) and when.strip().lower() == AT_VIEW
+
+
 def local_time(when, tz: str) -> pd.Timestamp:
     """``when`` as wall-clock time in ``tz`` (naive, to the minute); ``None`` means now.
 
@@ -91,9 +115,12 @@ def point_layers(
     points
         Relay points in the canonical schema (EPSG:4326).
     when
-        Datetime of the open/closed status in the popups (default: now). Naive: wall-clock
-        time of the points; timezone-aware: converted to the points' time zone. The popups
-        show the hours of the Monday–Sunday week containing it.
+        Datetime of the open/closed status in the popups (default: now, and the popups say
+        it is the time the map was made). Naive: wall-clock time of the points;
+        timezone-aware: converted to the points' time zone. The popups show the hours of
+        the Monday–Sunday week containing it. ``"view"`` (:data:`AT_VIEW`): the popups
+        show a usual week's hours and work out "open now" when they are opened, so the
+        page does not depend on when it was made.
     cluster
         Cluster the markers; ``None`` (default) clusters when there are more than 50 points.
     country
@@ -111,8 +138,16 @@ def point_layers(
     zones = resolve_tz(points, tz)
     zone_names = sorted(set(zones.tolist())) or [hours.DEFAULT_TZ]
     zone_index = pd.Index(zone_names).get_indexer(zones)
-    stamps = [local_time(when, z) for z in zone_names]
-    stamp = stamps[int(np.bincount(zone_index, minlength=len(zone_names)).argmax())]
+    live = _at_view(when)
+    if live:
+        from ..coverage.windows import REFERENCE_WEEK
+
+        stamps = [pd.Timestamp(REFERENCE_WEEK)] * len(zone_names)
+        monday = pd.Timestamp(REFERENCE_WEEK)
+    else:
+        stamps = [local_time(when, z) for z in zone_names]
+        stamp = stamps[int(np.bincount(zone_index, minlength=len(zone_names)).argmax())]
+        monday = pd.Timestamp(hours.week_start_of(stamp))
     n = len(points)
     if cluster is None:
         cluster = n > 50
@@ -122,14 +157,13 @@ def point_layers(
     table["network"] = table["network"].astype(object).where(table["network"].notna(), "")
     table["network"] = table["network"].astype(str)
 
-    monday = pd.Timestamp(hours.week_start_of(stamp))
     dates = [monday + pd.Timedelta(days=k) for k in range(7)]
     if "opening_hours" in points.columns:
         sched = hours.Schedules(points, country=country, tz=zone_names[0])
         codes = sched.codes_
         known = sched.known
         open_now = np.zeros(n, bool)
-        for k, moment in enumerate(stamps):
+        for k, moment in enumerate([] if live else stamps):
             here = zone_index == k
             open_now[here] = np.asarray(hours.is_open(sched, moment.to_pydatetime()))[here]
         per_day = [np.asarray(hours.hours_on(sched, d), dtype=object) for d in dates]
@@ -145,11 +179,14 @@ def point_layers(
     ).to_numpy(object)
     state = np.where(~known, 2, np.where(open_now, 0, 1))
     status_index = zone_index * 3 + state
-    status_html = [
-        line
-        for moment, zone in zip(stamps, zone_names, strict=True)
-        for line in _html.status_lines(moment, zone)
-    ]
+    if live:
+        status_html = [line for zone in zone_names for line in _html.status_lines_at_view(zone)]
+    else:
+        status_html = [
+            line
+            for moment, zone in zip(stamps, zone_names, strict=True)
+            for line in _html.status_lines(moment, zone, made=when is None)
+        ]
     # one hours row per (schedule, source, status) triple, not one per point
     keys = (
         pd.Series(codes.astype(str))
@@ -203,7 +240,12 @@ def point_layers(
         + [int(shared([_html.esc(source[i])])[0]), int(status_index[i])]
         for i in first
     ]
-    day_labels = [f"{_html.DAY_LABELS[k]} {d.day:02d}/{d.month:02d}" for k, d in enumerate(dates)]
+    if live:
+        day_labels = list(_html.DAY_LABELS)
+    else:
+        day_labels = [
+            f"{_html.DAY_LABELS[k]} {d.day:02d}/{d.month:02d}" for k, d in enumerate(dates)
+        ]
     ids = table["point_id"].map(_html.esc).to_numpy(object)
     raw_names = table["name"].map(lambda x: "" if _html.esc(x) == "" else str(x)).to_numpy(object)
     names_html = table["name"].map(_html.esc).to_numpy(object)
@@ -222,7 +264,7 @@ def point_layers(
         members = members[spatial_order(lat_a[members], lon_a[members])]
         steps_lat, steps_lon = deltas(lat_a[members]), deltas(lon_a[members])
         for k, i in enumerate(members):
-            shown = names_html[i] or "(no name)"
+            shown = names_html[i] or NO_NAME
             rows.append(
                 [
                     steps_lat[k],
@@ -248,6 +290,8 @@ def point_layers(
                 colors[network],
                 name,
                 cluster=cluster,
+                live=[[z, _html.esc(z)] for z in zone_names] if live else None,
+                hours_note=_html.esc(_usual_week_note(monday)) if live else "",
             )
         )
     log.info("%d points in %d network layers", n, len(layers))
@@ -258,8 +302,10 @@ def view_bounds(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, 
     """Bounds ``(min_lon, min_lat, max_lon, max_lat)`` to fit the map to.
 
     All the data, unless a few far-away places (overseas territories, a misplaced row)
-    would make the view more than 20 times larger than that of the central 98 % of the
-    places: then the map opens on that central part (every layer still holds everything).
+    would make the view more than 20 times larger than that of the main group: then the map
+    opens on the main group (every layer still holds everything). The main group is the
+    places within three times the 90th percentile of the distance to the median place, so
+    an island near the mainland (Corsica) stays in view and the far ones do not.
     """
     ok = np.isfinite(lon) & np.isfinite(lat)
     if not ok.any():
@@ -268,7 +314,11 @@ def view_bounds(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, 
     full = (lon.min(), lat.min(), lon.max(), lat.max())
     if len(lon) < 50:
         return full
-    core = (*np.quantile([lon, lat], 0.01, axis=1), *np.quantile([lon, lat], 0.99, axis=1))
+    mid_lon, mid_lat = np.median(lon), np.median(lat)
+    dx = (lon - mid_lon) * np.cos(np.radians(np.clip(mid_lat, -80, 80)))
+    distance = np.hypot(dx, lat - mid_lat)
+    main = distance <= 3 * max(float(np.quantile(distance, 0.9)), 1e-6)
+    core = (lon[main].min(), lat[main].min(), lon[main].max(), lat[main].max())
     area = (full[2] - full[0]) * (full[3] - full[1])
     core_area = max((core[2] - core[0]) * (core[3] - core[1]), 1e-9)
     return tuple(float(v) for v in (core if area > 20 * core_area else full))
@@ -280,11 +330,11 @@ def base_map(
     *,
     offline: bool = False,
 ) -> RelayMap:
-    """An empty map fitted to ``(min_lon, min_lat, max_lon, max_lat)`` (EPSG:4326), with
-    relaynet's panes, metric scale bar and stylesheet."""
+    """An empty map fitted to ``(min_lon, min_lat, max_lon, max_lat)`` (EPSG:4326) with a
+    margin of 12 px, with relaynet's panes, metric scale bar and stylesheet."""
     m = RelayMap(tiles=tiles, offline=offline, prefer_canvas=False)
     if bounds is not None and np.isfinite(bounds).all():
-        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(12, 12))
     else:
         m.location = [46.6, 2.4]
         m.options["zoom"] = 6
@@ -332,8 +382,9 @@ def network_map(
         :func:`relaynet.load_points`.
     when
         Datetime of the open/closed status in each popup (default: now, in the points'
-        time zone). Popups lay out the opening hours day by day for the Monday–Sunday
-        week containing it.
+        time zone, and the popups say it is the time the map was made). Popups lay out
+        the opening hours day by day for the Monday–Sunday week containing it.
+        ``"view"``: a usual week's hours, "open now" worked out when a popup is opened.
     cluster
         Cluster markers; ``None`` (default) clusters above 50 points. Clustering keeps tens
         of thousands of points smooth.
