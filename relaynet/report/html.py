@@ -32,9 +32,10 @@ h1{font-size:24px;margin:8px 0 2px}h2{font-size:18px;margin:28px 0 8px;border-bo
 .charts{display:flex;flex-wrap:wrap;gap:18px}
 .charts figure{background:#fff;margin:0;padding:10px;border-radius:8px;box-shadow:0 1px 3px #0002}
 table.data{border-collapse:collapse;background:#fff;font-size:13px;margin:6px 0}
-table.data th,table.data td{border:1px solid #e1e4e8;padding:3px 8px;text-align:right}
+table.data th,table.data td{border:1px solid #e1e4e8;padding:3px 8px;text-align:left;
+ vertical-align:top}
 table.data th{background:#f0f2f4}
-table.data td:first-child,table.data th:first-child{text-align:left}
+table.data .num{text-align:right}table.data td.num{white-space:nowrap}
 .scroll{max-height:420px;overflow:auto;display:inline-block}
 .fail{color:#b42318;font-weight:600}.pass{color:#1a7f37}
 iframe.map{width:100%;height:620px;border:1px solid #ccc;border-radius:8px;background:#fff}
@@ -97,15 +98,33 @@ def table(
     headers: dict | None = None,
 ) -> str:
     """An escaped HTML table; ``formats`` maps columns to value → text functions and
-    ``headers`` columns to the words shown above them."""
+    ``headers`` columns to the words shown above them.
+
+    Columns of numbers (before formatting) are right-aligned, text left-aligned; every
+    cell and header goes through :func:`esc`, missing values show as ``—``.
+    """
     frame = frame.head(max_rows) if max_rows else frame
-    shown = frame.copy()
-    for column, fmt in (formats or {}).items():
-        if column in shown.columns:
-            shown[column] = shown[column].map(fmt)
-    if headers:
-        shown = shown.rename(columns=headers)
-    return shown.to_html(index=False, escape=True, classes="data", border=0, na_rep="—")
+    formats = formats or {}
+    headers = headers or {}
+    columns = list(frame.columns)
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in columns
+    ]
+    align = [' class="num"' if num else "" for num in numeric]
+    head = "".join(
+        f"<th{a}>{esc(headers.get(c, c))}</th>" for c, a in zip(columns, align, strict=True)
+    )
+    body = []
+    for values in frame.itertuples(index=False, name=None):
+        cells = []
+        for c, a, value in zip(columns, align, values, strict=True):
+            shown = esc(formats[c](value) if c in formats else value)
+            cells.append(f"<td{a}>{shown or '—'}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 def _kpi(value: str, label: str) -> str:
@@ -202,15 +221,18 @@ def _windows_table(assessment) -> pd.DataFrame:
     return pivot.rename(columns={c: f"Covered: {labels.density_name(c).lower()}" for c in ordered})
 
 
-def _figure(fig, title: str, caption: str) -> str:
+def _figure(fig, title: str, caption: str, note_html: str = "") -> str:
+    """A chart with its caption (``note_html``: escaped HTML added to the caption)."""
+    more = f" {note_html}" if note_html else ""
     return (
         f"<figure>{charts.to_svg(fig, title)}"
-        f'<figcaption class="note">{esc(caption)}</figcaption></figure>'
+        f'<figcaption class="note">{esc(caption)}{more}</figcaption></figure>'
     )
 
 
-def _charts(assessment, solution=None, shapes=None) -> list[str]:
-    """The report's figures: each one with the sentence it carries."""
+def _charts(assessment, solution=None, shapes=None, area_note: str = "") -> list[str]:
+    """The report's figures: each one with the sentence it carries (``area_note``: what the
+    choropleth leaves out, escaped HTML)."""
     out = []
     density = assessment.by_density
     classes = [c for c in DENSITY_CLASSES if c in density.index]
@@ -270,6 +292,7 @@ def _charts(assessment, solution=None, shapes=None) -> list[str]:
                 "Share covered by département",
                 "Share of each département's population within the standard (the map has "
                 "the same layer, and one of the people not covered).",
+                area_note,
             )
         )
     if solution is not None:
@@ -303,6 +326,107 @@ def _area_shapes(assessment):
         return None
 
 
+def demand_text(access: pd.DataFrame, demand=None) -> str:
+    """What one demand place stands for, in words (plain text): ``"34 852 places (34 620
+    at the town hall, 232 at the polygon centroid), 1 909 people per place on average"``.
+
+    Built here from the counts (``location_source`` of the demand when it has one), so
+    the page never shows the machine words of :attr:`Assessment.demand_resolution`.
+    """
+    n = len(access)
+    weight = float(pd.to_numeric(access["weight"], errors="coerce").sum()) if n else 0.0
+    text = f"{labels.count(n)} places"
+    if demand is not None and "location_source" in getattr(demand, "columns", ()):
+        counts = demand["location_source"].astype(str).value_counts()
+        text += (
+            " ("
+            + ", ".join(f"{labels.count(v)} {labels.location_source(k)}" for k, v in counts.items())
+            + ")"
+        )
+    if n:
+        text += f", {labels.count(weight / n)} people per place on average"
+    return text
+
+
+DEMAND_BIAS = (
+    "All the people of a place count at its one point, so coarse places such as communes "
+    "placed at their town hall overstate access compared with a finer population grid "
+    "(e.g. INSEE 200 m squares), where outlying hamlets are farther from the points."
+)
+"""The caveat that goes with :func:`demand_text`."""
+
+
+def _area_note(
+    assessment, compliance: pd.DataFrame, area: str, shapes, inputs, *, table: bool = False
+) -> str:
+    """Escaped HTML: the areas the figure of France leaves out (no outline), and the
+    overseas départements with no place in the demand (Mayotte in the bundled data);
+    ``table``: the note goes with the table of areas rather than the figure."""
+    from ..maps.areas import OVERSEAS_CODES, unmapped_areas
+
+    if shapes is None or area not in compliance.columns:
+        return ""
+    missing = unmapped_areas(compliance, area, shapes)
+    parts = []
+    if len(missing):
+        shown = ", ".join(
+            f"{esc(n)} ({esc(c)})" if str(n) != str(c) else esc(c)
+            for c, n in zip(missing["area_id"][:8], missing["area_name"][:8], strict=True)
+        )
+        more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        if table:
+            parts.append(
+                f"{shown}{more}: in this table, not on the figure “Share covered by "
+                "département” (no outline in the bundled data)."
+            )
+        else:
+            parts.append(
+                f"Not drawn, for want of an outline in the bundled data: {shown}{more}; "
+                "their figures are in the table “Coverage by area” below."
+            )
+    present = set(compliance[area].astype(str))
+    overseas = {code: name for name, code in OVERSEAS_CODES.items()}
+    absent = [c for c in sorted(overseas) if c not in present]
+    if absent and len(absent) < len(overseas):
+        names = ", ".join(f"{esc(overseas[c])} ({esc(c)})" for c in absent)
+        bundled = any(
+            str(r.get("path", "")).startswith("bundled:") and r.get("role") == "demand"
+            for r in inputs
+        )
+        why = (
+            ": the bundled commune data have no population figures for it"
+            if bundled
+            else ": the demand has no place there"
+        )
+        parts.append(f"{names} {'is' if len(absent) == 1 else 'are'} absent{why}.")
+    return " ".join(parts)
+
+
+_FILES = {
+    "map.html": "the map, full screen",
+    "access.csv": "one row per place: nearest point, distance, covered or not",
+    "access.parquet": "one row per place: nearest point, distance, covered or not",
+    "compliance.csv": "coverage and target by area",
+    "gaps.geojson": "gap zones as polygons (for GIS)",
+    "gaps.csv": "gap zones as a table",
+    "kpis.json": "the figures of this page, for programs",
+    "rejected.csv": "input rows not used, with the reason",
+    "run.json": "inputs with SHA-256, parameters, version, timings",
+    "sites.csv": "proposed sites",
+}
+"""What each file of a report folder holds, in words (for the "Files" list)."""
+
+
+def _files_section(files: list[str]) -> list[str]:
+    items = [
+        f'<li><a href="{esc(name)}">{esc(name)}</a>'
+        + (f" — {esc(_FILES[name])}" if name in _FILES else "")
+        + "</li>"
+        for name in files
+    ]
+    return ["<h2>Files</h2><ul>", *items, "</ul>"]
+
+
 def _input_name(record: dict) -> str:
     """What the Method section says about an input: its file name, never a local path."""
     where = record.get("path")
@@ -328,13 +452,35 @@ def render_index(
     generated: dt.datetime,
     offline: bool,
     published: pd.DataFrame | None = None,
+    demand=None,
+    files: list[str] | None = None,
 ) -> str:
-    """The report's ``index.html`` as a string (self-contained except the linked map)."""
+    """The report's ``index.html`` as a string (self-contained except the linked map).
+
+    ``demand``: the demand places as loaded (their ``location_source`` counts go into
+    the method); ``files``: the files of the folder, listed at the end (default: those
+    every report has).
+    """
+    from .run import REPORT_FILES
+
     kpis = assessment.kpis.iloc[0]
     standard = assessment.standard.label
     title = title or f"Relay coverage report — {standard}"
     n_fail = int((~compliance["passes"]).sum())
     shapes = _area_shapes(assessment)
+    area_note = _area_note(assessment, compliance, area, shapes, inputs)
+    table_note = _area_note(assessment, compliance, area, shapes, inputs, table=True)
+    demand_line = demand_text(assessment.access, demand)
+    distance = getattr(assessment.standard, "distance_m", None)
+    circles = (
+        f", with the {labels.km(distance, 0 if float(distance) % 1000 == 0 else 1)} circles "
+        "around the points"
+        if distance
+        else ""
+    )
+    if files is None:
+        files = [f for f in REPORT_FILES if f != "index.html"]
+        files += ["sites.csv"] if solution is not None else []
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
@@ -357,7 +503,7 @@ def render_index(
         _kpi(f"{n_fail} / {len(compliance)}", f"areas below {_pct(threshold, 0)}"),
         "</section>",
         '<h2>Charts</h2><div class="charts">',
-        *_charts(assessment, solution, shapes),
+        *_charts(assessment, solution, shapes, area_note),
         "</div>",
         "<h2>Map</h2>",
         '<p class="note screen-only"><a href="map.html" target="_blank">Open the map full '
@@ -365,7 +511,7 @@ def render_index(
         "top), purple polygons the gap zones"
         + (", stars the proposed sites" if solution is not None else "")
         + "; département outlines and two choropleths (share covered, people not covered) "
-        "are in the layer control at the top right, with the 5 km circles around the points."
+        f"are in the layer control at the top right{esc(circles)}."
         + (
             ""
             if offline
@@ -376,7 +522,7 @@ def render_index(
         '<p class="note print-only">The interactive map is in map.html next to this page; '
         "the figure “Share covered by département” above gives its summary on paper.</p>",
         '<iframe class="map" src="map.html" title="Coverage map" loading="lazy"></iframe>',
-        *_published_section(published),
+        *_published_section(published, demand_line),
         "<h2>Coverage by density class</h2>",
         table(_by_density(assessment), _KPI_FORMATS | {"n_places": _num}, headers=HEADERS),
     ]
@@ -410,11 +556,19 @@ def render_index(
     parts += [
         f"<h2>Coverage by area ({esc('départements' if shapes is not None else area)}), "
         f"target {_pct(threshold, 0)}</h2>",
-        f"<p class='note'>{n_fail} of {len(comp)} areas miss the target; failing areas first.</p>",
+        f"<p class='note'>{n_fail} of {len(comp)} areas miss the target; failing areas first."
+        + (f" {table_note}" if table_note else "")
+        + "</p>",
         '<div class="scroll">',
         table(
             comp[comp_cols],
-            {"weight": _num, "covered_weight": _num, "share_covered": _pct, "shortfall": _num},
+            {
+                "weight": _num,
+                "covered_weight": _num,
+                "share_covered": _pct,
+                "shortfall": _num,
+                "uncovered_places": _num,
+            },
             headers=HEADERS,
         ),
         "</div>",
@@ -438,13 +592,19 @@ def render_index(
             gap_table["areas"] = gap_table["areas"].astype(str).str.replace(";", ", ")
         parts += [
             f"<h2>Gap zones ranked ({_num(len(gaps))}, top 50)</h2>",
+            "<p class='note'>Nearest point: distance from the zone's closest place to the "
+            "nearest eligible point, rounded up to the next 0.1 km (every place of a zone "
+            "is beyond the standard).</p>",
             '<div class="scroll">',
             table(
                 gap_table,
                 {
                     "uncovered_weight": _num,
+                    "n_places": _num,
                     "rural_share": lambda v: _pct(v, 0),
-                    "nearest_point_m": _km,
+                    # the zone's places are all beyond the standard: rounded up, never
+                    # "5.0 km" under a 5 km standard
+                    "nearest_point_m": lambda v: labels.km(v, up=True),
                 },
                 max_rows=50,
                 headers=HEADERS | {"n_places": "Places"},
@@ -454,12 +614,12 @@ def render_index(
     else:
         parts += ["<h2>Gap zones</h2><p>No uncovered demand: no gap zone.</p>"]
     if solution is not None:
-        parts += _solution_section(solution)
+        parts += _solution_section(solution, assessment.access)
     parts += _rejected_section(rejected)
     parts += [
         "<h2>Method and inputs</h2><ul class='note'>",
         f"<li>Drive times: {esc(assessment.drive_time_source)}.</li>",
-        f"<li>Demand: {esc(assessment.demand_resolution)}</li>",
+        f"<li>Demand: {esc(demand_line)}. {esc(DEMAND_BIAS)}</li>",
     ]
     for record in inputs:
         digest = f" · SHA-256 {esc(record['sha256'][:16])}…" if record.get("sha256") else ""
@@ -467,49 +627,79 @@ def render_index(
     parts += [
         "<li>Full paths, parameters and timings: <a href='run.json'>run.json</a>.</li>",
         "</ul>",
-        "<h2>Files</h2><ul>",
-        *[
-            f'<li><a href="{name}">{name}</a></li>'
-            for name in (
-                "map.html",
-                "access.csv",
-                "gaps.geojson",
-                "gaps.csv",
-                "kpis.json",
-                "rejected.csv",
-                "run.json",
-            )
-            + (("sites.csv",) if solution is not None else ())
-        ],
-        "</ul></main></body></html>",
+        *_files_section(files),
+        "</main></body></html>",
     ]
     return "\n".join(parts)
 
 
-def _solution_section(solution) -> list[str]:
+_MODEL_WORDS = {
+    "mclp": "the {p} sites that bring the most people within the standard, existing points "
+    "staying open",
+    "lscp": "the fewest sites that bring every place (or the target share) within the standard",
+    "pmedian": "the {p} sites that make people's distance to their nearest point smallest",
+    "backup": "sites that put people within the standard of two points",
+}
+"""What each siting model chooses, in words (``{p}``: the number of sites)."""
+
+
+def _site_table(sites: pd.DataFrame, access: pd.DataFrame | None) -> pd.DataFrame:
+    """Proposed sites as people read them: the place's name and code (candidates made
+    from the demand places are ``"cand:" + demand_id``), its area, and the figures."""
+    ids = sites["point_id"].astype(str) if "point_id" in sites else pd.Series([], dtype=str)
+    out = pd.DataFrame(index=sites.index)
+    names = sites["name"].astype(object) if "name" in sites else pd.Series(None, index=sites.index)
+    codes = ids.str.removeprefix("cand:")
+    places = None
+    if access is not None and "demand_id" in access.columns:
+        places = access.drop_duplicates("demand_id").set_index(access["demand_id"].astype(str))
+        places = places[~places.index.duplicated()]
+    known = codes.isin(places.index) if places is not None else pd.Series(False, index=ids.index)
+    if places is not None and "name" in places.columns:
+        names = names.where(names.notna() & names.astype(str).ne(""), codes.map(places["name"]))
+    out["name"] = names.where(names.notna() & names.astype(str).ne(""), ids)
+    if len(sites) and known.all():
+        out["demand_id"] = codes
+        if "area_name" in places.columns:
+            out["area_name"] = codes.map(places["area_name"])
+    else:
+        out["point_id"] = ids
+    for column in ("status", "new_weight", "assigned_weight", "n_demand"):
+        if column in sites.columns:
+            out[column] = sites[column]
+    if "status" in out:
+        out["status"] = out["status"].map(lambda v: str(v).replace("_", " ").capitalize())
+    return out
+
+
+def _solution_section(solution, access: pd.DataFrame | None = None) -> list[str]:
     sites = pd.DataFrame(solution.sites.drop(columns="geometry", errors="ignore"))
     before, after = solution.covered_weight_before, solution.covered_weight_after
-    cols = [
-        c
-        for c in ("point_id", "name", "status", "new_weight", "assigned_weight", "n_demand")
-        if c in sites.columns
-    ]
     sites = sites.sort_values("new_weight", ascending=False) if "new_weight" in sites else sites
     gap = "not proven" if solution.gap is None else _pct(solution.gap, 2)
+    model = str(solution.model)
+    chooses = _MODEL_WORDS.get(model.lower(), "").format(p=len(sites))
     return [
-        f"<h2>Proposed sites ({esc(solution.model)}, {len(sites)} sites)</h2>",
-        f"<p class='note'>Status {esc(solution.status)}, solver {esc(solution.solver)}, "
+        f"<h2>Proposed sites ({esc(model)}, {len(sites)} sites)</h2>",
+        f"<p class='note'>Model: {esc(labels.model_name(model))}"
+        + (f" — {esc(chooses)}" if chooses else "")
+        + f". Status {esc(solution.status)}, solver {esc(solution.solver)}, "
         f"optimality gap {esc(gap)}. People covered {_num(before)} → {_num(after)} "
         f"(+{_num(after - before)}).</p>",
         '<div class="scroll">',
-        table(sites[cols], {"new_weight": _num, "assigned_weight": _num}, headers=HEADERS),
+        table(
+            _site_table(sites, access),
+            {"new_weight": _num, "assigned_weight": _num, "n_demand": _num},
+            headers=HEADERS
+            | {"name": "Site", "demand_id": "Place code", "area_name": "Area", "point_id": "Id"},
+        ),
         "</div>",
     ]
 
 
 def _rejected_section(rejected: pd.DataFrame) -> list[str]:
     if rejected.empty:
-        return ["<h2>Rejected input rows</h2><p>None: every input row was used.</p>"]
+        return ["<h2>Rejected input rows</h2><p>Every input row was used.</p>"]
     reasons = (
         rejected.assign(reason=rejected["reason"].astype(str).str.split("; "))
         .explode("reason")
@@ -524,12 +714,12 @@ def _rejected_section(rejected: pd.DataFrame) -> list[str]:
         "<p class='note'>Listed with their line numbers in <a href='rejected.csv'>rejected.csv"
         "</a>.</p>",
         '<div class="scroll">',
-        table(reasons, max_rows=30, headers=HEADERS | {"source": "Input"}),
+        table(reasons, {"rows": _num}, max_rows=30, headers=HEADERS | {"source": "Input"}),
         "</div>",
     ]
 
 
-def _published_section(published: pd.DataFrame | None) -> list[str]:
+def _published_section(published: pd.DataFrame | None, demand_line: str = "") -> list[str]:
     """Measured coverage beside La Poste's published figures, with the caveats."""
     if published is None or published.empty:
         return []
@@ -559,7 +749,7 @@ def _published_section(published: pd.DataFrame | None) -> list[str]:
         ),
         "<p class='note'>Difference in percentage points (pp). Measured over "
         f"{esc(first['scope'])} with the standard {esc(first['standard'])} "
-        f"(drive time: {esc(first['drive_time'])}). Demand resolution: "
-        f"{esc(str(first['demand_resolution']).rstrip('.'))}. Expect the measured share "
-        "to be above the published one for that reason.</p>",
+        f"(drive time: {esc(first['drive_time'])}). Demand: {esc(demand_line)}. "
+        f"{esc(DEMAND_BIAS)} Expect the measured share to be above the published one for "
+        "that reason.</p>",
     ]

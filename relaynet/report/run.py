@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -76,6 +77,15 @@ class Report:
         return 1 if self.n_rejected else 0
 
 
+def title_with_label(title: str | None, standard: object, label: str) -> str | None:
+    """``title`` with the standard as it was typed (``"5km"``) written as its label
+    (``"5 km"``), so the page speaks of one standard in one spelling."""
+    if not title or not isinstance(standard, str) or not standard.strip():
+        return title
+    typed = re.escape(standard.strip())
+    return re.sub(rf"(?<![\w.]){typed}(?![\w])", lambda _: label, title)
+
+
 def stage_bar(total: int, desc: str, quiet: bool):
     """A progress bar on stderr, drawn only on a terminal (batch logs stay clean)."""
     from tqdm import tqdm
@@ -135,13 +145,16 @@ def write_report(
     time_limit
         Solver time limit, seconds.
     when
-        Datetime of the open/closed status in map popups (default: now).
+        Datetime of the open/closed status in map popups; default: "open now" is worked
+        out in the browser when a popup is opened, from a usual week's hours (the map does
+        not depend on the time it was made: identical runs give identical pages).
     offline
         Inline the map's JavaScript/CSS so ``map.html`` works without internet.
     windows
         Compute the four standard time windows.
     title
-        Report title.
+        Report title; the standard as typed in it (``"(5km)"``) is shown as its label
+        (``"(5 km)"``).
     quiet
         No progress bar (the library default; the CLI shows one on a terminal).
     progress
@@ -165,6 +178,7 @@ def write_report(
         The report folder cannot be written.
     """
     from ..maps import coverage_map, save_map
+    from ..maps.points import AT_VIEW
     from .html import render_index
 
     started = dt.datetime.now(dt.UTC)
@@ -197,7 +211,11 @@ def write_report(
         stage("map")
         clock = time.perf_counter()
         m = coverage_map(
-            run.assessment, points=run.points, gaps=run.gaps, solution=run.solution, when=when
+            run.assessment,
+            points=run.points,
+            gaps=run.gaps,
+            solution=run.solution,
+            when=AT_VIEW if when is None else when,
         )
         run.timings["map"] = round(time.perf_counter() - clock, 3)
         stage("write")
@@ -205,6 +223,9 @@ def write_report(
         with report_folder(out) as tmp:
             save_map(m, tmp / "map.html", offline=offline)
             files = write_tables(tmp, run)
+            # the index lists every file of the folder (run.json is written last)
+            listed = ["map.html", *[f for f in REPORT_FILES if f in files]]
+            listed += [*sorted(f for f in files if f not in listed), "run.json"]
             index = render_index(
                 assessment=run.assessment,
                 compliance=run.compliance,
@@ -214,10 +235,12 @@ def write_report(
                 inputs=run.inputs,
                 area=run.area,
                 threshold=run.threshold,
-                title=title,
+                title=title_with_label(title, standard, run.assessment.standard.label),
                 generated=started,
                 offline=offline,
                 published=run.published,
+                demand=run.demand,
+                files=listed,
             )
             (tmp / "index.html").write_text(index, encoding="utf-8")
             extra = {
