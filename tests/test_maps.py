@@ -311,8 +311,8 @@ class TestCoverageMap:
         points, assessment, gaps = lozere
         html = map_html(coverage_map(assessment, points=points, gaps=gaps, when=WHEN))
         assert "Départements outlines" in html
-        assert "Share covered by départements" in html
-        assert "People not covered by départements" in html
+        assert "Share covered, by département" in html
+        assert "People not covered, by département" in html
         share = assessment.by_area["share_covered"].loc["48"]
         assert f"{100 * share:.1f} %" in html
         html = map_html(coverage_map(assessment, areas=False))

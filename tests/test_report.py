@@ -289,7 +289,7 @@ class TestCli:
         gain = kpis["covered_weight_after"] - kpis["covered_weight_before"]
         assert sites["new_weight"].sum() == pytest.approx(gain)
         assert "load" not in sites.columns and kpis["covered_weight_before"] > 10_000
-        assert "Proposed sites (mclp, 3 sites)" in (out / "index.html").read_text()
+        assert "Proposed sites: 3, by maximal covering (MCLP)" in (out / "index.html").read_text()
         assert "Proposed sites (3)" in (out / "map.html").read_text()
 
 

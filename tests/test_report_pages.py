@@ -235,7 +235,7 @@ class TestIndexInWords:
         _, html = page
         text = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
         text = re.sub(r"<[^>]+>", " ", text)
-        for word in ("nan", "None", "inf", "town_hall", "cand:"):
+        for word in ("nan", "None", "inf", "town_hall", "cand:", "mclp"):
             assert not re.search(rf"(?<![\w.]){re.escape(word)}(?![\w])", text), word
 
 
@@ -257,6 +257,7 @@ class TestMapLabels:
         _, _, assessment, gaps = lozere
         html = map_html(coverage_map(assessment, gaps=gaps, when=WHEN))
         assert "Overseas départements (971) are drawn where they lie" in html
+        assert "Share covered, by département" in html and "covered by départements" not in html
 
 
 # ----------------------------------------------------------------------------- browser

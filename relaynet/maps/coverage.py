@@ -208,9 +208,9 @@ def _gap_layer(gaps: gpd.GeoDataFrame, point_names: dict[str, str] | None = None
 
 
 def by_area_title(what: str, kind: str) -> str:
-    """Name of a choropleth layer: ``"Share covered by départements"`` (``kind`` is the
+    """Name of a choropleth layer: ``"Share covered, by département"`` (``kind`` is the
     singular, lower case: ``"département"``, ``"area"``)."""
-    return f"{what} by {kind}s"
+    return f"{what}, by {kind}"
 
 
 def _area_layers(shapes: gpd.GeoDataFrame, kind: str) -> list[GeoLayer]:

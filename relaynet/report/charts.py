@@ -519,5 +519,5 @@ def choropleth_figure(shapes, classes, column: str, title: str):
         ax.set_axis_off()
         _title(fig, title)
         handles = [Patch(facecolor=c, edgecolor="#555", label=t) for _, c, t in classes]
-        ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False)
+        ax.legend(handles=handles, loc="lower left", fontsize=9, frameon=False)
     return fig

@@ -287,9 +287,9 @@ def _charts(assessment, solution=None, shapes=None, area_note: str = "") -> list
         out.append(
             _figure(
                 charts.choropleth_figure(
-                    shapes, SHARE_CLASSES, "share_covered", "Share covered by département"
+                    shapes, SHARE_CLASSES, "share_covered", "Share covered, by département"
                 ),
-                "Share covered by département",
+                "Share covered, by département",
                 "Share of each département's population within the standard (the map has "
                 "the same layer, and one of the people not covered).",
                 area_note,
@@ -376,7 +376,7 @@ def _area_note(
         more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
         if table:
             parts.append(
-                f"{shown}{more}: in this table, not on the figure “Share covered by "
+                f"{shown}{more}: in this table, not on the figure “Share covered, by "
                 "département” (no outline in the bundled data)."
             )
         else:
@@ -680,7 +680,7 @@ def _solution_section(solution, access: pd.DataFrame | None = None) -> list[str]
     model = str(solution.model)
     chooses = _MODEL_WORDS.get(model.lower(), "").format(p=len(sites))
     return [
-        f"<h2>Proposed sites ({esc(model)}, {len(sites)} sites)</h2>",
+        f"<h2>Proposed sites: {len(sites)}, by {esc(labels.model_name(model))}</h2>",
         f"<p class='note'>Model: {esc(labels.model_name(model))}"
         + (f" — {esc(chooses)}" if chooses else "")
         + f". Status {esc(solution.status)}, solver {esc(solution.solver)}, "
