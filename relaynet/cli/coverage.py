@@ -152,6 +152,7 @@ def coverage(
                 )
         _print_summary(
             run.assessment,
+            run.demand,
             run.compliance,
             run.gaps,
             run.published,
@@ -163,13 +164,14 @@ def coverage(
         raise SystemExit(1)
 
 
-def _print_summary(assessment, compliance, gaps, comparison, area, threshold, out) -> None:
+def _print_summary(assessment, demand, compliance, gaps, comparison, area, threshold, out) -> None:
     """The run in words for a person: units and human labels, no machine column names
     (those stay in the CSV and JSON files)."""
     import numpy as np
     import pandas as pd
 
     from ..maps import labels
+    from ..report.html import DEMAND_BIAS, demand_text
 
     def plain(text: object) -> str:  # labels use thin spaces; a terminal wants plain ones
         return str(text).replace("\u202f", " ").replace("\u2009", " ")
@@ -184,7 +186,7 @@ def _print_summary(assessment, compliance, gaps, comparison, area, threshold, ou
         return "—" if pd.isna(metres) or not np.isfinite(metres) else plain(labels.km(metres))
 
     def km_beyond(metres) -> str:  # never rounded down onto the standard
-        return "—" if pd.isna(metres) else f"{np.ceil(metres / 100) / 10:.1f} km"
+        return plain(labels.km(metres, up=True))
 
     overall = assessment.kpis.iloc[0]
     source = assessment.drive_time_source
@@ -196,7 +198,7 @@ def _print_summary(assessment, compliance, gaps, comparison, area, threshold, ou
         f"{share(overall['share_covered'])} covered, "
         f"{number(overall['uncovered_weight'])} not covered"
     )
-    click.echo(f"Demand: {plain(assessment.demand_resolution)}")
+    click.echo(f"Demand: {plain(demand_text(assessment.access, demand))}. {DEMAND_BIAS}")
     click.echo("")
     table = pd.concat([assessment.kpis, assessment.by_density])
     echo_table(

@@ -228,9 +228,7 @@ def _flags(frame: pd.DataFrame, name: str) -> np.ndarray:
 def _km(metres: float, covered: bool) -> str:
     """Kilometres with one decimal; rounded up when the place is not covered, so a place
     beyond a 5 km standard never reads "5.0 km"."""
-    if np.isfinite(metres) and not covered:
-        metres = np.ceil(round(metres / 100, 6)) * 100
-    return labels.km(metres) if np.isfinite(metres) else "none"
+    return labels.km(metres, up=not covered) if np.isfinite(metres) else "none"
 
 
 def _e5(lat: float, lon: float) -> list[int]:
