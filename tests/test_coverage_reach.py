@@ -148,3 +148,59 @@ def test_assess_overseas_place_is_unreached_not_9000_km_away():
     assert free.access["distance_m"].iloc[1] > 9_000_000
     with pytest.raises(ParameterError, match="search_limit_m"):
         assess(demand, points, "5km", windows=None, search_limit_m=-1)
+
+
+def test_assess_parameters_and_empty_demand():
+    from relaynet.coverage import assess
+
+    points = gpd.GeoDataFrame(
+        {"point_id": ["a"], "network": "n"},
+        geometry=gpd.points_from_xy([3.5], [44.5]),
+        crs="EPSG:4326",
+    )
+    demand = gpd.GeoDataFrame(
+        {"demand_id": ["p"], "weight": [1.0], "area_id": ["48"]},
+        geometry=gpd.points_from_xy([3.51], [44.51]),
+        crs="EPSG:4326",
+    )
+    for limit in (np.int64(50_000), np.float32(5e4), 50_000):
+        result = assess(demand, points, "5km", windows=None, search_limit_m=limit)
+        assert result.search_limit_m == 50_000.0
+    for bad in (True, "100km", np.nan, 0):
+        with pytest.raises(ParameterError, match="search_limit_m"):
+            assess(demand, points, "5km", windows=None, search_limit_m=bad)
+    with pytest.raises(ParameterError, match="no places"):
+        assess(demand.iloc[:0], points, "5km", windows=None)
+
+
+def test_cost_table_warns_once_across_window_threads():
+    """Window threads share one CostTable: unknown demand ids are reported once."""
+    import warnings
+
+    import pandas as pd
+
+    from relaynet.coverage import assess
+    from relaynet.eligibility import Eligibility
+
+    rng = np.random.default_rng(3)
+    points = _points(rng, 30).assign(network="n", opening_hours="Mo-Su 08:00-20:00")
+    lat, lon = rng.uniform(44.0, 45.0, 50), rng.uniform(3.0, 4.5, 50)
+    demand = gpd.GeoDataFrame(
+        {"demand_id": [f"d{i}" for i in range(50)], "weight": 1.0, "area_id": "a"},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+    table = pd.DataFrame(
+        {
+            "demand_id": ["d1", "d2", "ghost1", "ghost2"],
+            "point_id": ["P1", "P2", "P3", "P4"],
+            "cost": [100.0, 200.0, 300.0, 400.0],
+        }
+    )
+    windows = {f"w{i}": Eligibility(open_at=f"2024-06-1{i} 10:00") for i in range(6)}
+    for _ in range(5):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assess(demand, points, "5km", windows=windows, costs=table, costs_unit="s")
+        unknown = [w for w in caught if "not in the demand" in str(w.message)]
+        assert len(unknown) == 1

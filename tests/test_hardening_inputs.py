@@ -953,3 +953,24 @@ class TestEmptyExportsDetected:
         path.write_text("<Stores><Store/></Stores>")
         with pytest.raises(InputError, match="unknown file type '.xml'"):
             rn.load_points(path)
+
+
+def test_dask_blocks_keep_quoted_line_ends_whole(tmp_path):
+    """A quoted field holding a line end is never cut between two dask blocks: every
+    cut starts a record, whatever the number of partitions (same rows as one block)."""
+    from relaynet.distributed._source import _record_cuts
+
+    rows = ["demand_id;name;lat;lon;weight"]
+    for i in range(200):
+        name = f'"Lieu {i}\nsuite; ""cité"""' if i % 3 == 0 else f"Lieu {i}"
+        rows.append(f"d{i};{name};44.{i:03d};3.5;{i + 1}")
+    data = ("\n".join(rows) + "\n").encode()
+    path = tmp_path / "demand.csv"
+    path.write_bytes(data)
+    start = data.index(b"\n") + 1
+    starts = {start + len(b"\n".join(r.encode() for r in rows[1 : k + 1])) + 1 for k in range(200)}
+    for n in (2, 3, 7, 40, 199):
+        cuts = [start + ((len(data) - start) * i) // n for i in range(n + 1)]
+        got = _record_cuts(str(path), cuts)
+        assert got[0] == start and got[-1] == len(data) and got == sorted(set(got))
+        assert all(c in starts for c in got[1:-1]), n

@@ -92,3 +92,13 @@ def test_equals_numpy_on_arbitrary_values(rows, q):
     groups = np.array([r[2] for r in rows])
     got = grouped_quantiles(v, w, [q], groups, 3)
     np.testing.assert_array_equal(got, numpy_oracle(v, w, [q], groups, 3))
+
+
+def test_infinities_extremes_and_bad_groups():
+    assert grouped_quantiles([-np.inf, 1.0, 2.0, 3.0], np.ones(4), [0.25])[0, 0] == -np.inf
+    v = np.array([-1e308, 1e308, 0.0, np.inf, -np.inf])
+    np.testing.assert_array_equal(
+        grouped_quantiles(v, np.ones(5), QS), numpy_oracle(v, np.ones(5), QS, np.zeros(5), 1)
+    )
+    with pytest.raises(ParameterError, match="group codes"):
+        grouped_quantiles([1.0, 2.0], [1.0, 1.0], [0.5], np.array([0, 3]), 2)

@@ -172,6 +172,11 @@ def library_errors(func):
     return wrapper
 
 
+def plain(text: object) -> str:
+    """Text from :mod:`relaynet.maps.labels` for a terminal: thin spaces as plain ones."""
+    return str(text).replace("\u202f", " ").replace("\u2009", " ")
+
+
 def echo_table(frame, max_rows: int = 50) -> None:
     """Print a DataFrame as a plain aligned table."""
     if frame.empty:

@@ -14,6 +14,7 @@ from ._common import (
     echo_table,
     eligibility_options,
     library_errors,
+    plain,
     within_option,
 )
 
@@ -171,10 +172,7 @@ def _print_summary(assessment, demand, compliance, gaps, comparison, area, thres
     import pandas as pd
 
     from ..maps import labels
-    from ..report.html import DEMAND_BIAS, demand_text
-
-    def plain(text: object) -> str:  # labels use thin spaces; a terminal wants plain ones
-        return str(text).replace("\u202f", " ").replace("\u2009", " ")
+    from ..report.html import DEMAND_BIAS, demand_text, reach_text
 
     def number(value) -> str:
         return plain(labels.count(value))
@@ -198,6 +196,11 @@ def _print_summary(assessment, demand, compliance, gaps, comparison, area, thres
         f"{share(overall['share_covered'])} covered, "
         f"{number(overall['uncovered_weight'])} not covered"
     )
+    if overall["unreached_weight"] > 0:
+        click.echo(
+            f"{number(overall['unreached_weight'])} people have no eligible point "
+            f"{plain(reach_text(assessment))}: left out of the distances below"
+        )
     click.echo(f"Demand: {plain(demand_text(assessment.access, demand))}. {DEMAND_BIAS}")
     click.echo("")
     table = pd.concat([assessment.kpis, assessment.by_density])
@@ -307,9 +310,8 @@ def _coverage_on_dask(
     compliance = result.compliance_table(threshold)
     demand_rejected = result.rejected.copy()
     demand_rejected.insert(0, "source", "demand")
-    rejected = pd.concat(
-        [points_rejected.assign(source="points"), demand_rejected], ignore_index=True
-    )
+    parts = [r for r in (points_rejected, demand_rejected) if len(r)]  # as the local run
+    rejected = pd.concat(parts, ignore_index=True) if parts else demand_rejected
     with report_folder(out_dir) as out:
         write_csv(rejected, out / "rejected.csv")
         write_csv(result.by_area.reset_index(), out / "kpis_by_area.csv")

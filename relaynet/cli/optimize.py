@@ -14,6 +14,7 @@ from ._common import (
     echo_table,
     library_errors,
     note_rejected,
+    plain,
     point_files,
     points_format_flags,
     read_points,
@@ -291,7 +292,8 @@ def optimize(
     write_json(summary, out / "summary.json")
     # seconds differ between identical runs: they go to run.json, not summary.json
     write_json(
-        {"relaynet_version": __version__, "timings_s": solution_timings(sol)}, out / "run.json"
+        {"relaynet_version": __version__, "timings_s": {"optimization": solution_timings(sol)}},
+        out / "run.json",
     )
     if sol.stats.get("capacitated"):
         click.echo(
@@ -308,9 +310,6 @@ def _echo_before_after(kpi) -> None:
     import pandas as pd
 
     from ..maps import labels
-
-    def plain(text: object) -> str:  # labels use thin spaces; a terminal wants plain ones
-        return str(text).replace("\u202f", " ").replace("\u2009", " ")
 
     echo_table(
         pd.DataFrame(

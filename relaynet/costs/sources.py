@@ -4,6 +4,7 @@ functions that pick or read one."""
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 
 import numpy as np
@@ -208,6 +209,7 @@ class CostTable(TravelCosts):
         self.unknown_demand_rows = 0
         self.unknown_point_rows = 0
         self._matched: tuple | None = None  # (demand ids, locator, arrays): last match
+        self._lock = threading.Lock()
         self._rows = None if row_numbers is None else np.asarray(row_numbers, np.int64)
         if self._rows is not None and (sparse.issparse(costs) or len(self._rows) != len(costs)):
             raise ParameterError("row_numbers: expected one number per row of a costs table")
@@ -338,6 +340,10 @@ class CostTable(TravelCosts):
                 )
             coo = self._sparse
             return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(float)
+        with self._lock:  # window threads of assess share the table: one match, one warning
+            return self._match(places)
+
+    def _match(self, places: Places) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         matched = self._matched
         if matched is not None and matched[0] is places.demand_ids and matched[1] is places.locator:
             return matched[2]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
+import numbers
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +49,7 @@ from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
 from .kpis import _group_codes, kpi_dict, kpi_table, kpis_with_total
 from .networks import network_codes, network_contribution, networks_records
-from .reach import SEARCH_LIMIT_M, evaluate_masks, fill_unreached
+from .reach import SEARCH_LIMIT_M, evaluate_masks, fill_unreached, thread_count
 from .windows import TIME_WINDOWS, window_kpis_dict
 from .windows import window_table as windows_table
 
@@ -70,7 +70,8 @@ class Assessment:
         One row per demand place, in demand order: ``demand_id``, ``name``, the ``by``
         column, ``density_class``, ``weight``, ``lat``, ``lon`` (degrees), ``point_id``,
         ``network`` (nearest eligible point by straight line), ``distance_m``
-        (great-circle metres, NaN when no point is eligible), ``drive_s`` (seconds:
+        (great-circle metres; NaN when no point is eligible within the search limit, 100 km
+        by default: *unreached*), ``drive_s`` (seconds:
         road time to the fastest point with a road network, else *estimated*),
         ``covered`` (bool), ``n_points`` (eligible points within the standard),
         ``n_networks`` (distinct networks among them).
@@ -108,7 +109,11 @@ class Assessment:
     n_points, n_eligible
         Points given, and eligible under ``where``.
     timings
-        Seconds per stage.
+        Seconds per stage (also in ``run.json``). Each window's own work runs in threads
+        beside the ``coverage`` and ``kpis`` stages; ``windows`` is only the wait for them
+        after those.
+    search_limit_m
+        Farthest nearest point that counted as reachable, metres (``None``: no limit).
     """
 
     standard: Standard
@@ -129,6 +134,7 @@ class Assessment:
     timings: Mapping[str, float] = field(default_factory=dict)
     distance_source: str | None = None
     travel_costs: str = ""
+    search_limit_m: float | None = SEARCH_LIMIT_M
 
     @property
     def share_covered(self) -> float:
@@ -162,7 +168,6 @@ class _Context:
     lat: np.ndarray
     lon: np.ndarray
     locator: Locator
-    points: gpd.GeoDataFrame
     net_code: np.ndarray
     n_net: int
     standard: Standard
@@ -331,14 +336,11 @@ def _access_table(
 def _search_limit(value: float | None) -> float | None:
     if value is None:
         return None
-    if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(f"search_limit_m={value!r}: expected metres > 0, or None")
+    if not (np.isfinite(value) and value > 0):
         raise ParameterError(f"search_limit_m={value!r}: expected metres > 0, or None")
     return float(value)
-
-
-def _threads(tasks: int) -> int:
-    """Threads for ``tasks`` independent numpy tasks: one per core, at most one per task."""
-    return max(1, min(tasks, os.cpu_count() or 1))
 
 
 def _window_result(
@@ -363,7 +365,7 @@ def _window_result(
             "n_networks": result["n_networks"],
         }
     )
-    # overall and per class from one sort of the distances
+    # overall and per class (exact weighted quantiles, relaynet.coverage.quantiles)
     both = kpis_with_total(
         weight,
         result["covered"],
@@ -519,6 +521,8 @@ def assess(
         raise ParameterError(
             f"by={by!r}: demand has no such column; columns are {list(demand.columns)}"
         )
+    if len(demand) == 0:
+        raise ParameterError("demand: no places to assess (the demand table is empty)")
     source = travel_costs(network, costs, costs_unit, drive_estimate)
     estimate = source.estimate
     lat, lon = latlon(demand, "demand")
@@ -537,7 +541,6 @@ def assess(
         lat=lat,
         lon=lon,
         locator=locator,
-        points=points,
         net_code=net_code,
         n_net=len(net_names),
         standard=standard,
@@ -565,7 +568,7 @@ def assess(
     uniform = isinstance(source, EstimatedCosts) and estimate.uniform
     linear = estimate.drive_s if uniform else None
     point_index = pd.Index(points["point_id"].astype(str).to_numpy(object))
-    with ThreadPoolExecutor(_threads(len(window_tasks))) as pool:
+    with ThreadPoolExecutor(thread_count(locator.workers, len(window_tasks))) as pool:
         window_futures = [
             pool.submit(
                 _window_result,
@@ -623,6 +626,7 @@ def assess(
         timings=MappingProxyType(dict(watch.timings)),
         distance_source=source.distance_source(standard),
         travel_costs=source.describe(),
+        search_limit_m=ctx.search_limit_m,
     )
 
 

@@ -23,7 +23,8 @@ inventory):
     Out and back.
 
 Every trip is counted as dedicated to the parcel; chained trips would lower the figures.
-Places with no eligible point at all are left out and counted in ``unreached_weight``.
+Places with no eligible point within the search limit (100 km by default) are left out
+and counted in ``unreached_weight``.
 """
 
 from __future__ import annotations

@@ -341,8 +341,8 @@ def kpis_with_total(
     labels: pd.Index,
     drive_from_distance=None,
 ) -> pd.DataFrame:
-    """KPIs overall (first row, ``"all"``) then per group, from arrays: one sort of the
-    distances serves both (the KPIs of a time window, overall and per density class).
+    """KPIs overall (first row, ``"all"``) then per group, from arrays (the KPIs of a time
+    window, overall and per density class).
 
     Equal to :func:`kpi_table` without ``by`` stacked on :func:`kpi_table` by the groups.
 

@@ -9,7 +9,8 @@ the value — and only the one bucket that holds each quantile is sorted:
 
 1. every value gets a bucket from the bit pattern of ``value - min + 1`` (a float's bits
    grow with it, so buckets are narrow in relative terms: a few per thousand of the value
-   whether it is 30 m or 300 km; ``+inf``, unreached places, has the last bucket);
+   whether it is 30 m or 300 km; ``+inf``, unreached places, has the last bucket and
+   ``-inf`` the first);
 2. one weighted count per (group, bucket) and a running sum over the buckets tell, for
    each group and quantile, the bucket where the cumulated weight reaches ``q``;
 3. the places of those buckets alone are sorted by (group, value), and their running sum
@@ -63,6 +64,10 @@ def grouped_quantiles(values, weights, qs, groups=None, n_groups: int = 1) -> np
     w = np.asarray(weights, dtype=float)
     k = int(n_groups) if groups is not None else 1
     g = np.zeros(len(v), dtype=np.int64) if groups is None else np.asarray(groups, np.int64)
+    if len(g) != len(v) or len(w) != len(v):
+        raise ParameterError("quantiles: values, weights and groups differ in length")
+    if len(g) and (g.min() < 0 or g.max() >= k):
+        raise ParameterError(f"quantiles: group codes must lie in 0 .. {k - 1} (n_groups={k})")
     keep = w > 0
     if not keep.all():
         v, w, g = v[keep], w[keep], g[keep]
@@ -70,7 +75,7 @@ def grouped_quantiles(values, weights, qs, groups=None, n_groups: int = 1) -> np
     out = np.full((len(qs), k), np.nan)
     if not len(v) or k == 0:
         return out
-    n_buckets = int(max(2, min(_MAX_BUCKETS, len(v) // 8 + 2, _MAX_CELLS // k)))
+    n_buckets = int(max(3, min(_MAX_BUCKETS, len(v) // 8 + 3, _MAX_CELLS // k)))
     bucket = _buckets(v, n_buckets)
     cells = g * n_buckets + bucket
     cum = np.cumsum(np.bincount(cells, weights=w, minlength=k * n_buckets).reshape(k, -1), 1)
@@ -103,18 +108,20 @@ def grouped_quantiles(values, weights, qs, groups=None, n_groups: int = 1) -> np
 
 def _buckets(v: np.ndarray, n_buckets: int) -> np.ndarray:
     """Bucket of every value in ``0 .. n_buckets-1``, never decreasing with the value:
-    finite values over ``0 .. n_buckets-2`` by the bits of ``v - min + 1``, ``+inf`` last."""
+    ``-inf`` first, finite values over ``1 .. n_buckets-2`` by the bits of ``v - min + 1``,
+    ``+inf`` last (``n_buckets`` ≥ 3)."""
     finite = np.isfinite(v)
-    out = np.full(len(v), n_buckets - 1, dtype=np.int64)
+    out = np.where(v < 0, 0, n_buckets - 1).astype(np.int64)  # the infinities
     if not finite.any():
         return out
     lo = v[finite].min()
-    # ≥ 1 and never decreasing in v; positive floats' bit patterns grow with them
-    bits = (np.where(finite, v, lo) - lo + 1.0).view(np.int64)
+    with np.errstate(over="ignore"):  # a span beyond the float range is +inf: still in order
+        # ≥ 1 and never decreasing in v; positive floats' bit patterns grow with them
+        bits = (np.where(finite, v, lo) - lo + 1.0).view(np.int64)
     base = np.int64(0x3FF0000000000000)  # bits of 1.0
     span = int(bits.max() - base)
-    shift = max(0, (span // (n_buckets - 1)).bit_length())
-    out[finite] = (bits[finite] - base) >> shift
+    shift = max(0, (span // (n_buckets - 2)).bit_length())
+    out[finite] = 1 + ((bits[finite] - base) >> shift)
     return out
 
 

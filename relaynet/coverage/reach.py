@@ -64,7 +64,8 @@ class MaskReach:
     Attributes
     ----------
     nearest_row
-        Row (into the points) of the nearest eligible point, ``-1`` when none is eligible.
+        Row (into the points) of the nearest eligible point, ``-1`` when none is eligible
+        (within the search limit: unreached).
     distance_m
         Great-circle metres to it (NaN when none).
     n_points
@@ -182,7 +183,7 @@ def evaluate_masks(
             counts,
         )
         spans = [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
-        threads = _threads(getattr(locator, "workers", 1), len(spans))
+        threads = thread_count(getattr(locator, "workers", 1), len(spans))
         if threads > 1:
             with ThreadPoolExecutor(threads) as pool:
                 list(pool.map(shared.run, spans))
@@ -231,10 +232,12 @@ def fill_unreached(
     return reach
 
 
-def _threads(workers: int, n_spans: int) -> int:
+def thread_count(workers: int | None, tasks: int) -> int:
+    """Threads for ``tasks`` independent numpy tasks: ``workers`` (a Locator's; ``-1`` or
+    ``None``: one per core), at most one per task, at least one."""
     cores = os.cpu_count() or 1
     wanted = cores if workers is None or workers < 1 else workers
-    return max(1, min(int(wanted), n_spans))
+    return max(1, min(int(wanted), tasks))
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Demand read lazily, in partitions: GeoParquet/Parquet, delimited text, or a frame.
 
 Delimited text (CSV, TXT, TSV, ``.gz``) is read by the local loader's own code, one block
-of whole lines per partition: :func:`relaynet.io.read.read_delimited_block` gives the
-block's cells and line numbers as :func:`relaynet.io.read.read_raw` gives them for the
-whole file, and :func:`relaynet.io.load_demand` validates them — same column spellings,
-same numeric parser, same rejected rows (line number and reason). A partition is then a
+of whole records per partition (blocks are cut after a line end outside double quotes, so
+a quoted field holding line ends stays whole: :func:`_record_cuts`);
+:func:`relaynet.io.read.read_delimited_block` gives the block's cells and line numbers
+as :func:`relaynet.io.read.read_raw` gives them for the whole file, and
+:func:`relaynet.io.load_demand` validates them — same column spellings, same numeric
+parser, same rejected rows (line number and reason). A partition is then a
 :class:`DemandPart`: the rows accepted and the rows rejected. Line numbers are exact: each
 block's first line number comes from the line ends counted in the blocks before it (one
 cheap task per block, chained).
@@ -269,6 +271,9 @@ def _csv_parts(paths: list[str], npartitions: int | None, blocksize) -> DemandPa
             )
         start = layout.body_start
         cuts = [start + (b * i) // n for i in range(n + 1)]
+        if not packed:
+            cuts = _record_cuts(path, cuts)
+            n = len(cuts) - 1
         blocks = tuple(
             _Block(path, a, z, i == 0, i == n - 1, packed)
             for i, (a, z) in enumerate(zip(cuts[:-1], cuts[1:], strict=True))
@@ -326,6 +331,48 @@ def _plus(a: int, b: int) -> int:
     return a + b
 
 
+def _record_cuts(path: str, cuts: list[int]) -> list[int]:
+    """Byte offsets that start records: each inner cut moved to just after the first line
+    end at or after it that lies outside double quotes (a quoted field may hold line
+    ends), found by counting quotes from the first cut on (one pass over the file). Cuts
+    that meet are merged; the first and last are kept."""
+    first, last = cuts[0], cuts[-1]
+    out = [first]
+    pos, quotes = first, 0  # quotes seen in [first, pos); parity even = outside a field
+    with open(path, "rb") as handle:
+        handle.seek(first)
+        for target in cuts[1:-1]:
+            while pos < target:  # quotes up to the cut
+                chunk = handle.read(min(_READ_BYTES, target - pos))
+                if not chunk:
+                    break
+                quotes += chunk.count(b'"')
+                pos += len(chunk)
+            found = None
+            while found is None:  # the first line end outside quotes from there
+                chunk = handle.read(_READ_BYTES)
+                if not chunk:
+                    break
+                at = 0
+                while (end := chunk.find(b"\n", at)) >= 0:
+                    quotes += chunk.count(b'"', at, end)
+                    at = end + 1
+                    if quotes % 2 == 0:
+                        found = pos + at
+                        break
+                if found is None:
+                    quotes += chunk.count(b'"', at)
+                    pos += len(chunk)
+            if found is None or found >= last:
+                break
+            if found > out[-1]:
+                out.append(found)
+            pos, quotes = found, 0
+            handle.seek(found)
+    out.append(last)
+    return out
+
+
 def _count_newlines(block: _Block) -> int:
     """Line ends in the bytes ``[start, stop)`` of the block's file."""
     count, left = 0, block.stop - block.start
@@ -341,32 +388,17 @@ def _count_newlines(block: _Block) -> int:
 
 
 def _block_lines(block: _Block, layout, before: int) -> tuple[bytes, int]:
-    """The whole lines starting in the block, and the line number of the first of them
-    (``before``: line ends in the file before ``block.start``)."""
+    """The block's records (its bytes: blocks start and end on records, see
+    :func:`_record_cuts`) and the line number of the first of them (``before``: line ends
+    in the file before ``block.start``)."""
     from ..io.read import read_decompressed
 
     if block.compressed:
         return read_decompressed(block.path)[layout.body_start :], layout.body_line
-    with open(block.path, "rb") as handle:
-        lead = 0 if block.first else 1
-        handle.seek(block.start - lead)
-        data = handle.read(block.stop - block.start + lead)
-        if block.first:
-            skip, first_line = 0, before + 1
-        else:  # a line starts after each line end in [start - 1, stop - 1)
-            end = data.find(b"\n", 0, max(len(data) - 1, 0))
-            if end < 0:
-                return b"", before + 1
-            skip, first_line = end + 1, before + 1 + (end > 0)
-        if not block.at_end and data and not data.endswith(b"\n"):
-            rest = [data]
-            while chunk := handle.read(_READ_BYTES):  # the last line, to its end
-                cut = chunk.find(b"\n")
-                rest.append(chunk if cut < 0 else chunk[: cut + 1])
-                if cut >= 0:
-                    break
-            data = b"".join(rest)
-    return data[skip:], first_line
+    with open(block.path, "rb") as handle:  # blocks start and end on records
+        handle.seek(block.start)
+        data = handle.read(block.stop - block.start)
+    return data, before + 1
 
 
 def read_block(block: _Block, layout, before: int, keep: list[str] | None) -> DemandPart:

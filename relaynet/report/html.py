@@ -83,6 +83,14 @@ def _pct(value, digits: int = 1) -> str:
     return "—" if not np.isfinite(number) else f"{100 * number:.{digits}f} %"
 
 
+def reach_text(assessment) -> str:
+    """``"within 100.0 km"`` (the assessment's search limit), or ``"at all"``."""
+    from ..coverage.reach import SEARCH_LIMIT_M
+
+    limit = getattr(assessment, "search_limit_m", SEARCH_LIMIT_M)
+    return f"within {_km(limit)}" if limit else "at all"
+
+
 def _km(value) -> str:
     try:
         number = float(value)
@@ -499,6 +507,17 @@ def render_index(
             f"eligible points of {assessment.n_points:,}".replace(",", "\u202f"),
         ),
         _kpi(_km(kpis["p90_distance_m"]), "90 % of people live closer than this"),
+        *(
+            [
+                _kpi(
+                    _num(kpis["unreached_weight"]),
+                    f"people with no eligible point {reach_text(assessment)} "
+                    "(left out of distances)",
+                )
+            ]
+            if kpis["unreached_weight"] > 0
+            else []
+        ),
         _kpi(_num(len(gaps)), "gap zones"),
         _kpi(f"{n_fail} / {len(compliance)}", f"areas below {_pct(threshold, 0)}"),
         "</section>",
