@@ -94,7 +94,7 @@ class _Index:
     """A k-d tree over a subset of the points (``rows`` into the full table), built on
     first use."""
 
-    __slots__ = ("_tree", "leafsize", "n", "rows", "xyz")
+    __slots__ = ("_first", "_tree", "leafsize", "n", "rows", "xyz")
 
     def __init__(self, xyz: np.ndarray, rows: np.ndarray | None, leafsize: int) -> None:
         self.rows = rows
@@ -102,6 +102,24 @@ class _Index:
         self.n = len(self.xyz)
         self.leafsize = leafsize
         self._tree = None
+        self._first = None
+
+    def _first_of_spot(self):
+        """(tree, positions) over one point per distinct location — the lowest position,
+        hence the lowest row — for k=1 queries: points at the same spot tie, and the
+        lowest row wins, as in the brute-force path and the radius pairs. ``positions``
+        is None when no two points share a location (the tree is :attr:`tree`)."""
+        if self._first is None:
+            _, first = np.unique(self.xyz, axis=0, return_index=True)
+            if len(first) == self.n:
+                self._first = (self.tree, None)
+            else:
+                from scipy.spatial import cKDTree
+
+                first = np.sort(first)
+                tree = cKDTree(self.xyz[first], leafsize=self.leafsize, balanced_tree=False)
+                self._first = (tree, first)
+        return self._first
 
     @property
     def tree(self):
@@ -127,6 +145,12 @@ class _Index:
             found[:, :take] = np.where(inside, order, self.n)
             dist[:, :take] = np.where(inside, nearest, np.inf)
             return dist, found
+        if k == 1:
+            tree, positions = self._first_of_spot()
+            chord, found = tree.query(xyz, k=1, distance_upper_bound=bound, workers=workers)
+            if positions is not None:
+                found = np.append(positions, self.n)[found]
+            return chord.reshape(m, 1), found.reshape(m, 1)
         chord, found = self.tree.query(xyz, k=k, distance_upper_bound=bound, workers=workers)
         return chord.reshape(m, k), found.reshape(m, k)
 

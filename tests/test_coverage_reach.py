@@ -204,3 +204,16 @@ def test_cost_table_warns_once_across_window_threads():
             assess(demand, points, "5km", windows=windows, costs=table, costs_unit="s")
         unknown = [w for w in caught if "not in the demand" in str(w.message)]
         assert len(unknown) == 1
+
+
+def test_points_at_one_spot_lowest_row_wins_in_the_tree_path_too():
+    """k=1 through the k-d tree (places × points above the brute-force size) picks the
+    lowest row among points at the same spot, as the brute force and the pairs do."""
+    rng = np.random.default_rng(8)
+    points = _points(rng, 400)  # rows 0-5 sit exactly on rows 6-11
+    locator = Locator(points)
+    lat, lon = rng.uniform(43.9, 45.1, 3000), rng.uniform(2.9, 4.6, 3000)
+    rows, _ = locator.query(lat, lon, k=1)
+    expected = _brute(locator.xyz_, lat, lon, 1.0, np.ones(400, bool), np.zeros(400, int), 1)
+    np.testing.assert_array_equal(rows[:, 0], expected["nearest_row"])
+    assert np.isin(rows[:, 0], np.arange(6, 12)).sum() == 0  # a copy never wins
