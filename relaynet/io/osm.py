@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .read import decompressed_chunks
+from .read import decompressed_chunks, readable_file
 from .schema import normalize_token
 from .text import one_line
 
@@ -336,13 +336,7 @@ def read_osm_relay_records(
     """
     import osmium
 
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file does not exist")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected an OSM file")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty, expected an OSM extract")
+    path = readable_file(path, kind="an OSM file", content="an OSM extract")
     records: list[dict] = []
     unplaced: list[dict] = []
     problems: dict[int, str] = {}

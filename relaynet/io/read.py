@@ -97,13 +97,7 @@ def suffix_of(path: Path) -> str:
 
 def read_raw(path: str | os.PathLike, *, layer: str | None = None, crs=None) -> RawTable:
     """Read ``path`` (CSV/TXT/TSV, GeoJSON, GeoPackage, Shapefile, GeoParquet/Parquet)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file does not exist")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a file")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty, expected a header and data rows")
+    path = readable_file(path)
     suffix = suffix_of(path)
     if suffix in CSV_SUFFIXES:
         return read_delimited(path)
@@ -249,14 +243,22 @@ def read_delimited(path: str | os.PathLike) -> RawTable:
     """Read a delimited text file (``;``, ``,``, tab or ``|``, see :func:`delimiter_of`;
     UTF-8 or Windows-1252, see :func:`decode_bytes`; ``.gz``/``.bz2`` inflated), whatever
     its name ends with: the cells as text, with their line numbers."""
+    return _read_csv(readable_file(path))
+
+
+def readable_file(
+    path: str | os.PathLike, *, kind: str = "a file", content: str = "a header and data rows"
+) -> Path:
+    """``path`` as a Path, or a one-line :class:`InputError` when it does not exist, is a
+    folder (``expected {kind}``) or is empty (``expected {content}``)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file does not exist")
     if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a file")
+        raise InputError(f"{path}: is a directory, expected {kind}")
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty, expected a header and data rows")
-    return _read_csv(path)
+        raise InputError(f"{path}: file is empty, expected {content}")
+    return path
 
 
 def _read_csv(path: Path) -> RawTable:
