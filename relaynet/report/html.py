@@ -252,6 +252,7 @@ def _charts(assessment, solution=None, shapes=None, area_note: str = "") -> list
             title="Population covered by density class",
             maximum=1.0,
             color="#1a9850",
+            value_format=labels.percent,
         )
         + "</figure>"
     )
