@@ -71,8 +71,10 @@ class Assessment:
         column, ``density_class``, ``weight``, ``lat``, ``lon`` (degrees), ``point_id``,
         ``network`` (nearest eligible point by straight line), ``distance_m``
         (great-circle metres; NaN when no point is eligible within the search limit, 100 km
-        by default: *unreached*), ``drive_s`` (seconds:
-        road time to the fastest point with a road network, else *estimated*),
+        by default: *unreached*), ``drive_s`` (seconds: road time to the fastest point
+        with a road network, else *estimated*), ``road_m`` when measured or asked for
+        (metres along roads of that fastest trip — a road-distance standard is decided on
+        the *shortest* road distance, so a covered place may show a longer ``road_m``),
         ``covered`` (bool), ``n_points`` (eligible points within the standard),
         ``n_networks`` (distinct networks among them).
     kpis
