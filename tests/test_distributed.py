@@ -406,3 +406,19 @@ def test_cli_on_dask_reports_rejected_rows(client, demand, points, tmp_path):
     )
     assert places.exit_code == 1, places.output
     assert len(pd.read_csv(tmp_path / "n.csv")) == 298
+
+
+def test_search_limit_on_dask_equals_local(client, demand, points):
+    """A search limit leaves the same places unreached on both engines."""
+    from relaynet.coverage import assess
+    from relaynet.distributed import assess as dask_assess
+
+    local = assess(demand, points, "5km", windows=None, search_limit_m=2_000.0)
+    on_dask = dask_assess(
+        demand, points, "5km", windows=None, scheduler=client, search_limit_m=2_000.0
+    )
+    assert local.kpis["unreached_weight"].iloc[0] > 0
+    assert on_dask.search_limit_m == 2_000.0
+    np.testing.assert_allclose(
+        on_dask.kpis["unreached_weight"].to_numpy(), local.kpis["unreached_weight"].to_numpy()
+    )

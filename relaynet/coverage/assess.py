@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import numbers
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +48,13 @@ from ..standard import Standard
 from .density import DEFAULT_THRESHOLDS, DensityThresholds, classify_density
 from .kpis import _group_codes, kpi_dict, kpi_table, kpis_with_total
 from .networks import network_codes, network_contribution, networks_records
-from .reach import SEARCH_LIMIT_M, evaluate_masks, fill_unreached, thread_count
+from .reach import (
+    SEARCH_LIMIT_M,
+    check_search_limit,
+    evaluate_masks,
+    fill_unreached,
+    thread_count,
+)
 from .windows import TIME_WINDOWS, window_kpis_dict
 from .windows import window_table as windows_table
 
@@ -335,16 +340,6 @@ def _access_table(
     return pd.DataFrame(columns)
 
 
-def _search_limit(value: float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ParameterError(f"search_limit_m={value!r}: expected metres > 0, or None")
-    if not (np.isfinite(value) and value > 0):
-        raise ParameterError(f"search_limit_m={value!r}: expected metres > 0, or None")
-    return float(value)
-
-
 def _window_result(
     task: Callable[[], dict[str, Any]],
     weight: np.ndarray,
@@ -549,7 +544,7 @@ def assess(
         source=source,
         places=places,
         radius_m=source.reach_m(standard, density),
-        search_limit_m=_search_limit(search_limit_m),
+        search_limit_m=check_search_limit(search_limit_m),
     )
 
     windows = dict(windows or {})

@@ -32,6 +32,7 @@ broken by the lower point row.
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -203,6 +204,17 @@ def evaluate_masks(
             reach = fill_unreached(reach, locator, lat, lon, mask, search_limit_m)
         out.append(reach)
     return out
+
+
+def check_search_limit(value: float | None) -> float | None:
+    """``value`` as metres (a number > 0), or None (no limit); else a ParameterError."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(f"search_limit_m={value!r}: expected metres > 0, or None")
+    if not (np.isfinite(value) and value > 0):
+        raise ParameterError(f"search_limit_m={value!r}: expected metres > 0, or None")
+    return float(value)
 
 
 def fill_unreached(

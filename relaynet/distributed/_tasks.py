@@ -26,7 +26,7 @@ from ..coverage.density import DensityThresholds, classify_density
 from ..coverage.estimate import DriveEstimate
 from ..coverage.kpis import SUM_COLUMNS, kpi_sums
 from ..coverage.networks import NETWORK_SUM_COLUMNS, network_codes, network_sums
-from ..coverage.reach import evaluate_masks
+from ..coverage.reach import SEARCH_LIMIT_M, evaluate_masks
 from ..eligibility import Eligibility
 from ..geo import weights
 from ..nearest import Locator, places_latlon
@@ -200,6 +200,7 @@ def partials_partition(
     resolution_m: float,
     drive: DriveEstimate,
     thresholds: DensityThresholds,
+    search_limit_m: float | None = SEARCH_LIMIT_M,
 ) -> Partials:
     """Coverage sums and distance histograms of one demand partition, for every mask.
 
@@ -228,6 +229,7 @@ def partials_partition(
         [mask for _, mask in broadcast.masks],
         broadcast.network_code,
         n_networks,
+        search_limit_m=search_limit_m,
     )
     for (window, _), result in zip(broadcast.masks, reach, strict=True):
         nearest_m = result.distance_m

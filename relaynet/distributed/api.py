@@ -20,6 +20,7 @@ from ..costs import DriveEstimate, straight_reach_m
 from ..coverage.density import DEFAULT_THRESHOLDS, DensityThresholds
 from ..coverage.kpis import kpi_dict
 from ..coverage.networks import networks_records
+from ..coverage.reach import SEARCH_LIMIT_M, check_search_limit
 from ..coverage.windows import TIME_WINDOWS, window_kpis_dict
 from ..coverage.windows import window_table as windows_table
 from ..eligibility import Eligibility
@@ -275,6 +276,7 @@ class DistributedAssessment:
     drive_time_source: str = "estimated"
     timings: Mapping[str, float] = field(default_factory=dict)
     rejected: pd.DataFrame = field(default_factory=lambda: _rejected_table([]))
+    search_limit_m: float | None = SEARCH_LIMIT_M
 
     @property
     def n_rejected(self) -> int:
@@ -344,6 +346,7 @@ def assess(
     npartitions: int | None = None,
     quantile_resolution_m: float = QUANTILE_RESOLUTION_M,
     split_every: int = 8,
+    search_limit_m: float | None = SEARCH_LIMIT_M,
 ) -> DistributedAssessment:
     """Coverage KPIs of partitioned demand on a dask cluster (straight line / estimated drive).
 
@@ -369,6 +372,8 @@ def assess(
         Histogram bin for distance quantiles, metres (> 0).
     split_every
         Partial results merged per reduction task.
+    search_limit_m
+        As :func:`relaynet.coverage.assess` (100 km by default; ``None``: no limit).
 
     Returns
     -------
@@ -417,6 +422,7 @@ def assess(
             float(quantile_resolution_m),
             estimate,
             density_thresholds,
+            check_search_limit(search_limit_m),
         )
         futures = client.compute(tasks)
         partials = _tree_reduce(client, futures, int(split_every)).result()
@@ -467,6 +473,7 @@ def assess(
             }
         ),
         rejected=rejected,
+        search_limit_m=check_search_limit(search_limit_m),
     )
 
 
