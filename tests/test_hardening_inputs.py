@@ -974,3 +974,23 @@ def test_dask_blocks_keep_quoted_line_ends_whole(tmp_path):
         got = _record_cuts(str(path), cuts)
         assert got[0] == start and got[-1] == len(data) and got == sorted(set(got))
         assert all(c in starts for c in got[1:-1]), n
+
+
+@pytest.mark.parametrize("newline", ["", None])
+def test_csv_cell_with_carriage_return_stays_one_neutralised_cell(tmp_path, newline):
+    """A cell '\\r=1+1' is quoted (RFC 4180 line ends): no reader splits it into a new
+    line starting with '=1+1' (found by the report fuzz)."""
+    import csv
+
+    import pandas as pd
+
+    from relaynet.io import write_csv
+
+    path = write_csv(
+        pd.DataFrame({"name": ["\r=1+1", "a\rb", "ok"], "n": [1, 2, 3]}), tmp_path / "x.csv"
+    )
+    with path.open(encoding="utf-8", newline=newline) as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 4 and all(len(r) == 2 for r in rows)
+    assert not any(c.startswith(("=", "+", "@", "-")) for r in rows for c in r)
+    assert pd.read_csv(path)["name"].tolist()[2] == "ok"

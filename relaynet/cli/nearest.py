@@ -228,13 +228,13 @@ def nearest(
 
 
 def _emit_csv(access: pd.DataFrame, output: str | None) -> None:
-    from ..io import neutralise_formulas, write_csv
+    from ..io import CSV_LINE_END, neutralise_formulas, write_csv
 
     if output:
         write_csv(access, output)
         click.echo(f"{len(access)} rows written to {output}", err=True)
     else:
-        neutralise_formulas(access).to_csv(sys.stdout, index=False)
+        neutralise_formulas(access).to_csv(sys.stdout, index=False, lineterminator=CSV_LINE_END)
 
 
 def _emit_geojson(access: pd.DataFrame, points: gpd.GeoDataFrame, output: str | None) -> None:

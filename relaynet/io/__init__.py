@@ -37,6 +37,7 @@ _LAZY = {
     "Within": "within",
     "as_within": "within",
     "parse_within": "within",
+    "CSV_LINE_END": "write",
     "atomic_path": "write",
     "json_ready": "write",
     "neutralise_formulas": "write",

@@ -45,6 +45,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
+CSV_LINE_END = "\r\n"
+"""Line end of the CSV files written (RFC 4180). With it the csv writer quotes every cell
+holding a carriage return; with ``"\n"`` a cell ``"\r=1+1"`` went out unquoted and a
+reader split it into a new line starting with ``=1+1``: a formula again."""
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells starting with ``= + - @`` (or tab/CR) with ``'`` so spreadsheets show
     them as text instead of running them (CSV injection). Negative plain numbers such as
@@ -71,7 +77,7 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     if "geometry" in frame:
         frame["geometry"] = gpd.GeoSeries(frame["geometry"]).to_wkt()
     with atomic_path(path) as tmp:
-        neutralise_formulas(frame).to_csv(tmp, index=False)
+        neutralise_formulas(frame).to_csv(tmp, index=False, lineterminator=CSV_LINE_END)
     return Path(path)
 
 
